@@ -1,0 +1,87 @@
+"""Write outputs atomically (temporary name, then rename) to local paths or fsspec URLs."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterable
+
+import fsspec
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+SCORE_SCHEMA = pa.schema(
+    [
+        ("id", pa.string()),
+        ("domain", pa.string()),
+        ("source", pa.string()),
+        ("row", pa.int64()),
+        ("n_tokens", pa.int64()),
+        ("loss_base", pa.float64()),
+        ("loss_masked", pa.float64()),
+        ("score", pa.float64()),
+        ("reason", pa.string()),
+        ("truncated", pa.bool_()),
+    ]
+)
+
+
+def join(base: str, *parts: str) -> str:
+    return "/".join([base.rstrip("/"), *parts])
+
+
+def _commit(fs: fsspec.AbstractFileSystem, tmp: str, path: str) -> None:
+    fs.mv(tmp, path)
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
+    tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
+    with fs.open(tmp, "wb") as f:
+        f.write(data)
+    _commit(fs, tmp, local)
+
+
+def write_json(path: str, obj: object) -> None:
+    atomic_write_bytes(path, (json.dumps(obj, indent=2, sort_keys=False) + "\n").encode())
+
+
+def read_json(path: str) -> object:
+    with fsspec.open(path, "rb") as f:
+        return json.loads(f.read())
+
+
+def exists(path: str) -> bool:
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    return fs.exists(local)
+
+
+def write_table(path: str, table: pa.Table) -> None:
+    """Parquet, atomically."""
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
+    tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
+    with fs.open(tmp, "wb") as f:
+        pq.write_table(table, f)
+    _commit(fs, tmp, local)
+
+
+def write_jsonl(path: str, rows: Iterable[dict], compression: str | None = None) -> None:
+    """JSONL (optionally gzip/zstd), atomically."""
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
+    tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
+    with fsspec.open(f"{fs.unstrip_protocol(tmp)}", "wb", compression=compression) as f:
+        for row in rows:
+            f.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
+    _commit(fs, tmp, local)
+
+
+def list_files(folder: str, suffix: str) -> list[str]:
+    """Complete files (no temporaries) under `folder` ending with `suffix`, sorted."""
+    fs, _, (local,) = fsspec.get_fs_token_paths(folder)
+    if not fs.exists(local):
+        return []
+    found = [p for p in fs.find(local) if p.endswith(suffix) and ".tmp-" not in p]
+    return sorted(fs.unstrip_protocol(p) if "://" in folder else p for p in found)
