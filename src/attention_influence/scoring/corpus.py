@@ -49,7 +49,7 @@ def _chunks(files: Sequence[str], fields: Fields, size: int) -> Iterator[list[Re
 
 def _table(records: list[Record], results: list) -> pa.Table:
     columns = {name: [] for name in SCORE_SCHEMA.names}
-    for record, result in zip(records, results):
+    for record, result in zip(records, results, strict=True):
         for name, value in (
             ("id", record.id),
             ("domain", record.domain),
