@@ -1,5 +1,18 @@
 """Retrieval heads: which heads to mask, and (detection) how to find them."""
 
+from attention_influence.heads.detect import detect_heads, top_heads, verify_heads
+from attention_influence.heads.probes import Probe, make_probes
+from attention_influence.heads.retrieval import retrieval_scores
 from attention_influence.heads.spec import HeadSet, HeadSpecError, parse_heads
 
-__all__ = ["HeadSet", "HeadSpecError", "parse_heads"]
+__all__ = [
+    "HeadSet",
+    "HeadSpecError",
+    "Probe",
+    "detect_heads",
+    "make_probes",
+    "parse_heads",
+    "retrieval_scores",
+    "top_heads",
+    "verify_heads",
+]

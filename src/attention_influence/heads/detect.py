@@ -1,0 +1,157 @@
+"""Find the retrieval heads (METHOD.md section 1): probes -> retrieval scores -> top heads
+-> DIR/heads.json (+ heads.png), with the paper's Table 6 contrast as an optional check."""
+
+from __future__ import annotations
+
+import random
+import time
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+import torch
+
+from attention_influence.heads.probes import Probe, make_probes, read_sentence_texts, sentence_pool
+from attention_influence.heads.retrieval import answer_predictions, retrieval_scores
+from attention_influence.masking import enable_masking, mask_heads
+from attention_influence.models import LoadedModel, load_model
+from attention_influence.progress import Progress
+
+VERIFY_SEED_OFFSET = 1_000_003  # held-out probes: a seed no detection run with a nearby seed uses
+
+
+def top_heads(scores: torch.Tensor, top_frac: float = 0.05, top_k: int | None = None) -> list[tuple[int, int]]:
+    """The highest-scoring heads over all layers: `top_k`, else round(top_frac x all heads) (>= 1).
+
+    scores (L, H). Ties go to the lower (layer, head)."""
+    layers, heads = scores.shape
+    count = top_k if top_k is not None else max(1, round(top_frac * layers * heads))
+    if not 1 <= count <= layers * heads:
+        raise ValueError(f"cannot select {count} heads of {layers * heads}")
+    flat = scores.flatten().tolist()
+    order = sorted(range(len(flat)), key=lambda i: (-flat[i], i))[:count]
+    return sorted((i // heads, i % heads) for i in order)
+
+
+@torch.no_grad()
+def answer_accuracy(model: torch.nn.Module, probes: Sequence[Probe], heads: Iterable[tuple[int, int]] = ()) -> float:
+    """Teacher-forced retrieval token accuracy: fraction of answer tokens predicted right, averaged
+    over `probes`, with `heads` masked to uniform attention."""
+    device = next(model.parameters()).device
+    total = 0.0
+    with mask_heads(model, list(heads)):
+        for probe in probes:
+            ids = torch.tensor([probe.input_ids], device=device)  # (1, T)
+            total += answer_predictions(model, ids, probe.answer_start).float().mean().item()
+    return total / max(len(probes), 1)
+
+
+def verify_heads(
+    model: torch.nn.Module, probes: Sequence[Probe], selected: Sequence[tuple[int, int]], seed: int = 0
+) -> dict:
+    """Table 6 contrast: accuracy (a) unmasked, (b) selected heads masked, (c) as many random
+    non-selected heads masked (chosen with `seed`)."""
+    layers = enable_masking(model)
+    chosen = set(map(tuple, selected))
+    others = [(i, h) for i, layer in enumerate(layers) for h in range(layer.num_heads) if (i, h) not in chosen]
+    random_heads = sorted(random.Random(seed).sample(others, len(chosen)))
+    result = {
+        "probes": len(probes),
+        "seed": seed,
+        "unmasked": answer_accuracy(model, probes),
+        "selected_masked": answer_accuracy(model, probes, chosen),
+        "random_masked": answer_accuracy(model, probes, random_heads),
+        "random_heads": [list(h) for h in random_heads],
+    }
+    base = result["unmasked"] or float("nan")
+    result["selected_ratio"] = result["selected_masked"] / base
+    result["random_ratio"] = result["random_masked"] / base
+    return result
+
+
+def _sentences(loaded: LoadedModel, sentences) -> tuple[list[str], str]:
+    """A sentence pool and a description of where it came from."""
+    if sentences is None:
+        raise ValueError("head detection needs sentences: pass --sentences FILE (text or JSONL)")
+    if isinstance(sentences, (str, Path)):
+        return sentence_pool(loaded.tokenizer, read_sentence_texts(sentences)), str(sentences)
+    return sentence_pool(loaded.tokenizer, sentences), "texts"
+
+
+def detect_heads(
+    model: LoadedModel | str | None = None,
+    out: str | Path | None = None,
+    *,
+    sentences: str | Path | Iterable[str] | None = None,
+    num_probes: int = 800,
+    probe_tokens: int = 4096,
+    seed: int = 0,
+    top_frac: float = 0.05,
+    top_k: int | None = None,
+    verify: bool = False,
+    verify_probes: int | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
+    progress: bool = True,
+) -> dict:
+    """Detect the retrieval heads of `model`; write OUT/heads.json and OUT/heads.png when `out`.
+
+    `sentences`: a text/JSONL file or an iterable of texts the probe values are drawn from.
+    Returns the heads.json content ("selected": [[layer, head], ...], "scores", "verify", ...).
+    """
+    loaded = (
+        model
+        if isinstance(model, LoadedModel)
+        else load_model(model, device=device, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+    )
+    enable_masking(loaded.model)
+    start = time.perf_counter()
+    pool, source = _sentences(loaded, sentences)
+    tokens = min(probe_tokens, loaded.max_context)
+    probes = make_probes(loaded.tokenizer, pool, num_probes, tokens, seed)
+    with Progress("heads", total=len(probes), unit="probe", enabled=progress) as bar:
+        found = retrieval_scores(loaded.model, probes, bar)
+    if found.solved == 0:
+        raise ValueError(f"the model solved none of the {len(probes)} retrieval probes: no heads can be scored")
+    selected = top_heads(found.scores, top_frac, top_k)
+    report = {
+        "model": loaded.name,
+        "fingerprint": loaded.fingerprint,
+        "probes": {
+            "num_probes": len(probes),
+            "probe_tokens": tokens,
+            "seed": seed,
+            "sentences": source,
+            "sentence_pool": len(pool),
+            "mean_pairs": sum(p.num_pairs for p in probes) / len(probes),
+            "mean_tokens": sum(len(p.input_ids) for p in probes) / len(probes),
+            "solved": found.solved,
+            "answer_accuracy": found.accuracy,
+        },
+        "top_frac": None if top_k is not None else top_frac,
+        "top_k": len(selected),
+        "layers": found.scores.shape[0],
+        "heads": found.scores.shape[1],
+        "scores": [[round(float(x), 6) for x in row] for row in found.scores],
+        "selected": [list(h) for h in selected],
+        "verify": None,
+    }
+    if verify:
+        held_out = make_probes(loaded.tokenizer, pool, verify_probes or num_probes, tokens, seed + VERIFY_SEED_OFFSET)
+        report["verify"] = verify_heads(loaded.model, held_out, selected, seed=seed)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    if out is not None:
+        write_heads(report, out)
+    return report
+
+
+def write_heads(report: dict, out: str | Path) -> Path:
+    """Write OUT/heads.json and the heatmap OUT/heads.png; return the json path."""
+    from attention_influence.corpus.writers import join, write_json
+    from attention_influence.heads.plot import plot_scores
+
+    path = join(str(out), "heads.json")
+    write_json(path, report)
+    plot_scores(report, join(str(out), "heads.png"))
+    return Path(path)
