@@ -10,6 +10,7 @@ import textwrap
 EXAMPLES = {
     "run": """
         examples:
+          attninf run examples/corpus --out runs/demo     # detects the heads first: runs/demo/heads.json
           attninf run examples/corpus --heads 17:3,18:6 --out runs/demo
           attninf run 'data/*.jsonl.zst' --model HuggingFaceTB/SmolLM2-360M --heads heads.json \\
               --out runs/big --fraction 0.2 --by tokens
@@ -18,6 +19,11 @@ EXAMPLES = {
         examples:
           attninf score examples/corpus --heads 17:3,18:6 --out runs/demo
           attninf score shard-*.parquet --heads heads.json --out runs/x --max-length 2048 --truncate
+    """,
+    "heads": """
+        examples:
+          attninf heads --sentences data/web.jsonl --out runs/heads --verify
+          attninf heads --sentences wiki.txt --num-probes 32 --probe-tokens 768 --top-k 8 --out runs/quick
     """,
     "select": """
         examples:
@@ -45,8 +51,12 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
 def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     p.add_argument("inputs", nargs="+", metavar="CORPUS", help="JSONL(.gz/.zst)/Parquet files, folders or globs")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    detect = "" if heads_required else " (default: detect them first, into DIR/heads.json)"
     p.add_argument(
-        "--heads", required=heads_required, metavar="H", help='heads to mask: heads.json, or "layer:head,..." (0-based)'
+        "--heads",
+        required=heads_required,
+        metavar="H",
+        help='heads to mask: heads.json, or "layer:head,..." (0-based)' + detect,
     )
     _add_model_args(p)
     g = p.add_argument_group("corpus")
@@ -61,6 +71,50 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
     g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
     g.add_argument("--no-progress", action="store_true")
+
+
+def _add_detect_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("head detection (retrieval probes)")
+    g.add_argument("--num-probes", type=int, default=800, help="synthetic key-value retrieval probes")
+    g.add_argument(
+        "--probe-tokens", type=int, default=4096, help="tokens per probe, prompt + answer (capped at the context)"
+    )
+    g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another)")
+    top = g.add_mutually_exclusive_group()
+    top.add_argument("--top-frac", type=float, default=0.05, help="fraction of all heads to select")
+    top.add_argument("--top-k", type=int, default=None, help="number of heads to select")
+    g.add_argument(
+        "--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random masked"
+    )
+
+
+def _detect_options(args: argparse.Namespace) -> dict:
+    return dict(
+        num_probes=args.num_probes,
+        probe_tokens=args.probe_tokens,
+        seed=args.seed,
+        top_frac=args.top_frac,
+        top_k=args.top_k,
+        verify=args.verify,
+    )
+
+
+def _print_heads(report: dict) -> None:
+    probes = report["probes"]
+    print(
+        f"{report['model']}: {probes['solved']}/{probes['num_probes']} probes solved "
+        f"({probes['mean_tokens']:.0f} tokens, {probes['mean_pairs']:.1f} pairs, "
+        f"answer accuracy {probes['answer_accuracy']:.3f}); {report['seconds']:.0f} s"
+    )
+    scores = report["scores"]
+    heads = ", ".join(f"{layer}:{head} ({scores[layer][head]:.3f})" for layer, head in report["selected"])
+    print(f"selected {len(report['selected'])} heads: {heads}")
+    verify = report.get("verify")
+    if verify:
+        print(f"retrieval token accuracy on {verify['probes']} held-out probes:")
+        print(f"  (a) unmasked              {verify['unmasked']:.3f}")
+        print(f"  (b) selected heads masked {verify['selected_masked']:.3f}  ({verify['selected_ratio']:.2f} x a)")
+        print(f"  (c) random heads masked   {verify['random_masked']:.3f}  ({verify['random_ratio']:.2f} x a)")
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
@@ -82,12 +136,24 @@ def build_parser() -> argparse.ArgumentParser:
         formatter_class=_formatter,
         epilog=textwrap.dedent(EXAMPLES["run"]),
     )
-    _add_score_args(p, heads_required=True)
+    _add_score_args(p, heads_required=False)
     _add_select_args(p)
+    _add_detect_args(p)
     p = sub.add_parser(
         "score", help="score every document", formatter_class=_formatter, epilog=textwrap.dedent(EXAMPLES["score"])
     )
     _add_score_args(p, heads_required=True)
+    p = sub.add_parser(
+        "heads",
+        help="find the retrieval heads: heads.json + heads.png",
+        formatter_class=_formatter,
+        epilog=textwrap.dedent(EXAMPLES["heads"]),
+    )
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (heads.json, heads.png)")
+    p.add_argument("--sentences", required=True, metavar="FILE", help="text or JSONL file the probe values come from")
+    _add_model_args(p)
+    _add_detect_args(p)
+    p.add_argument("--no-progress", action="store_true")
     p = sub.add_parser(
         "select",
         help="select the top fraction of each domain of a scored run",
@@ -143,6 +209,19 @@ def main(argv: list[str] | None = None) -> int:
             _print_selection(api.select(args.out, fraction=args.fraction, by=args.by))
         elif args.command == "score":
             _print_score(api.score_corpus(args.inputs, args.out, args.heads, args.model, **_score_options(args)))
+        elif args.command == "heads":
+            report = api.detect_heads(
+                args.model,
+                args.out,
+                sentences=args.sentences,
+                device=args.device,
+                dtype=args.dtype,
+                trust_remote_code=args.trust_remote_code,
+                allow_pickle=args.allow_pickle,
+                progress=not args.no_progress,
+                **_detect_options(args),
+            )
+            _print_heads(report)
         elif args.command == "run":
             result = api.run(
                 args.inputs,
@@ -151,8 +230,11 @@ def main(argv: list[str] | None = None) -> int:
                 args.model,
                 fraction=args.fraction,
                 by=args.by,
+                detect=_detect_options(args),
                 **_score_options(args),
             )
+            if result.get("heads"):
+                _print_heads(result["heads"])
             _print_score(result["score"])
             _print_selection(result["selection"])
         return 0

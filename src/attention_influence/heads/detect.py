@@ -103,7 +103,9 @@ def detect_heads(
     loaded = (
         model
         if isinstance(model, LoadedModel)
-        else load_model(model, device=device, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle)
+        else load_model(
+            model, device=device, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
+        )
     )
     enable_masking(loaded.model)
     start = time.perf_counter()
@@ -155,3 +157,13 @@ def write_heads(report: dict, out: str | Path) -> Path:
     write_json(path, report)
     plot_scores(report, join(str(out), "heads.png"))
     return Path(path)
+
+
+def corpus_texts(inputs: Sequence[str] | str, fields=None) -> Iterable[str]:
+    """Texts of a corpus, lazily (probe values for `attninf run` come from the corpus scored)."""
+    from attention_influence.corpus.readers import Fields, expand_inputs, read_records
+
+    for path in expand_inputs([inputs] if isinstance(inputs, str) else inputs):
+        for record in read_records(path, fields or Fields()):
+            if record.text:
+                yield record.text

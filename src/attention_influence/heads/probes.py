@@ -150,7 +150,9 @@ class ProbeBuilder:
             if len(probe.input_ids) > self.max_tokens:
                 drop = next((i for i in range(len(pairs) - 1, -1, -1) if i not in picks), None)
                 if drop is None:
-                    raise ValueError(f"--probe-tokens {self.max_tokens} is too small for a {SHOTS}-shot retrieval probe")
+                    raise ValueError(
+                        f"--probe-tokens {self.max_tokens} is too small for a {SHOTS}-shot retrieval probe"
+                    )
                 pairs.pop(drop)
                 picks = [p - (p > drop) for p in picks]
                 continue

@@ -9,13 +9,14 @@ post-RoPE queries and keys, so memory stays O(T x d) per layer.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import torch
 
 from attention_influence.heads.probes import Probe
 from attention_influence.masking import enable_masking, record_attention_inputs
+from attention_influence.progress import Progress
 
 SOLVED = 0.5  # a probe counts when at least this fraction of its answer tokens is predicted
 
@@ -109,7 +110,9 @@ class RetrievalScores:
     accuracy: float  # mean answer-token accuracy over all probes
 
 
-def retrieval_scores(model: torch.nn.Module, probes: Sequence[Probe], progress: Iterable | None = None) -> RetrievalScores:
+def retrieval_scores(
+    model: torch.nn.Module, probes: Sequence[Probe], progress: Progress | None = None
+) -> RetrievalScores:
     """Score every head on `probes`: mean over solved probes of copied tokens / answer tokens."""
     layers = enable_masking(model)
     shape = (len(layers), max(layer.num_heads for layer in layers))
