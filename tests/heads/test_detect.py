@@ -1,0 +1,46 @@
+import json
+
+import torch
+
+from attention_influence.cli import main
+from attention_influence.heads import detect_heads, parse_heads, top_heads, verify_heads
+from attention_influence.heads.probes import make_probes, read_sentence_texts, sentence_pool
+
+
+def test_top_heads_ranks_all_layers_together():
+    scores = torch.zeros(4, 5)
+    scores[3, 1], scores[0, 4], scores[2, 2] = 0.9, 0.8, 0.8
+    assert top_heads(scores, top_k=2) == [(0, 4), (3, 1)]  # ties go to the lower (layer, head)
+    assert top_heads(scores, top_frac=0.15) == [(0, 4), (2, 2), (3, 1)]  # round(0.15 x 20) = 3
+    assert top_heads(scores, top_frac=0.001) == [(3, 1)]  # at least one
+
+
+def test_detect_writes_heads_json_and_heatmap(embedded, wikitext_path, tmp_path):
+    report = detect_heads(
+        embedded, tmp_path, sentences=wikitext_path, num_probes=2, probe_tokens=256, top_k=4, progress=False
+    )
+    data = json.loads((tmp_path / "heads.json").read_text())
+    assert data["fingerprint"] == embedded.fingerprint and data["model"] == embedded.name
+    assert len(data["scores"]) == 30 and {len(row) for row in data["scores"]} == {9}
+    assert data["probes"]["probe_tokens"] == 256 and data["probes"]["num_probes"] == 2
+    assert len(data["selected"]) == 4 and report["selected"] == data["selected"]
+    picked = [data["scores"][layer][head] for layer, head in data["selected"]]
+    assert min(picked) == sorted((x for row in data["scores"] for x in row), reverse=True)[3]
+    assert parse_heads(str(tmp_path / "heads.json")).heads == [tuple(h) for h in data["selected"]]
+    assert (tmp_path / "heads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
+    pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
+    probes = make_probes(embedded.tokenizer, pool, 2, 200, seed=9)
+    result = verify_heads(embedded.model, probes, [(17, 3), (18, 6)], seed=1)
+    assert 0 <= result["selected_masked"] <= 1 and 0 <= result["random_masked"] <= 1
+    assert len(result["random_heads"]) == 2 and not {(17, 3), (18, 6)} & set(map(tuple, result["random_heads"]))
+    assert result["unmasked"] > 0.5  # the model copies the value from its context
+
+
+def test_cli_heads(wikitext_path, tmp_path, capsys):
+    argv = ["heads", "--sentences", str(wikitext_path), "--out", str(tmp_path), "--num-probes", "2"]
+    assert main(argv + ["--probe-tokens", "200", "--top-k", "2", "--no-progress", "--device", "cpu"]) == 0
+    assert "selected 2 heads" in capsys.readouterr().out
+    assert len(json.loads((tmp_path / "heads.json").read_text())["selected"]) == 2
