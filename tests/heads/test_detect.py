@@ -17,12 +17,12 @@ def test_top_heads_ranks_all_layers_together():
 
 def test_detect_writes_heads_json_and_heatmap(embedded, wikitext_path, tmp_path):
     report = detect_heads(
-        embedded, tmp_path, sentences=wikitext_path, num_probes=2, probe_tokens=256, top_k=4, progress=False
+        embedded, tmp_path, sentences=wikitext_path, num_probes=2, probe_tokens=600, top_k=4, progress=False
     )
     data = json.loads((tmp_path / "heads.json").read_text())
     assert data["fingerprint"] == embedded.fingerprint and data["model"] == embedded.name
     assert len(data["scores"]) == 30 and {len(row) for row in data["scores"]} == {9}
-    assert data["probes"]["probe_tokens"] == 256 and data["probes"]["num_probes"] == 2
+    assert data["probes"]["probe_tokens"] == 600 and data["probes"]["num_probes"] == 2
     assert len(data["selected"]) == 4 and report["selected"] == data["selected"]
     picked = [data["scores"][layer][head] for layer, head in data["selected"]]
     assert min(picked) == sorted((x for row in data["scores"] for x in row), reverse=True)[3]
@@ -32,7 +32,7 @@ def test_detect_writes_heads_json_and_heatmap(embedded, wikitext_path, tmp_path)
 
 def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
     pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
-    probes = make_probes(embedded.tokenizer, pool, 2, 200, seed=9)
+    probes = make_probes(embedded.tokenizer, pool, 2, 600, seed=9)
     result = verify_heads(embedded.model, probes, [(17, 3), (18, 6)], seed=1)
     assert 0 <= result["selected_masked"] <= 1 and 0 <= result["random_masked"] <= 1
     assert len(result["random_heads"]) == 2 and not {(17, 3), (18, 6)} & set(map(tuple, result["random_heads"]))
@@ -41,6 +41,6 @@ def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
 
 def test_cli_heads(wikitext_path, tmp_path, capsys):
     argv = ["heads", "--sentences", str(wikitext_path), "--out", str(tmp_path), "--num-probes", "2"]
-    assert main(argv + ["--probe-tokens", "200", "--top-k", "2", "--no-progress", "--device", "cpu"]) == 0
+    assert main(argv + ["--probe-tokens", "600", "--top-k", "2", "--no-progress", "--device", "cpu"]) == 0
     assert "selected 2 heads" in capsys.readouterr().out
     assert len(json.loads((tmp_path / "heads.json").read_text())["selected"]) == 2

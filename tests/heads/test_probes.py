@@ -27,7 +27,7 @@ def _context_and_query(probe):
     return context, query, shots
 
 
-@pytest.mark.parametrize("budget", [300, 700])
+@pytest.mark.parametrize("budget", [600, 900])
 def test_probes_fill_the_budget_without_going_over(embedded, pool, budget):
     probes = make_probes(embedded.tokenizer, pool, 4, budget, seed=1)
     for probe in probes:
@@ -50,7 +50,7 @@ def test_answer_is_the_queried_value(embedded, pool):
 
 def test_probes_are_reproducible_from_the_seed(embedded, pool):
     def texts(seed):
-        return [p.text for p in make_probes(embedded.tokenizer, pool, 2, 300, seed)]
+        return [p.text for p in make_probes(embedded.tokenizer, pool, 2, 600, seed)]
 
     assert texts(5) == texts(5) != texts(6)
 
@@ -62,4 +62,4 @@ def test_split_sentences_keeps_plain_sentences():
 
 def test_budget_too_small_is_refused(embedded, pool):
     with pytest.raises(ValueError, match="too small"):
-        ProbeBuilder(embedded.tokenizer, pool, 120).build(random.Random(0))
+        ProbeBuilder(embedded.tokenizer, pool, 100).build(random.Random(0))

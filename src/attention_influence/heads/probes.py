@@ -131,8 +131,16 @@ class ProbeBuilder:
             answer=answer.strip(),
         )
 
-    def build(self, rng: random.Random) -> Probe:
-        """One probe with as many pairs as fit the budget (at least SHOTS + 1)."""
+    def build(self, rng: random.Random, attempts: int = 20) -> Probe:
+        """One probe with as many pairs as fit the budget (at least SHOTS + 1); a draw whose
+        picked pairs alone exceed the budget is drawn again, up to `attempts` times."""
+        for _ in range(attempts):
+            probe = self._build(rng)
+            if probe is not None:
+                return probe
+        raise ValueError(f"--probe-tokens {self.max_tokens} is too small for a {SHOTS}-shot retrieval probe")
+
+    def _build(self, rng: random.Random) -> Probe | None:
         order = iter(rng.sample(range(len(self.sentences)), len(self.sentences)))
         candidates = ((_random_key(rng), self.sentences[i]) for i in order)
         pairs = [next(candidates) for _ in range(SHOTS + 1)]
@@ -150,9 +158,7 @@ class ProbeBuilder:
             if len(probe.input_ids) > self.max_tokens:
                 drop = next((i for i in range(len(pairs) - 1, -1, -1) if i not in picks), None)
                 if drop is None:
-                    raise ValueError(
-                        f"--probe-tokens {self.max_tokens} is too small for a {SHOTS}-shot retrieval probe"
-                    )
+                    return None
                 pairs.pop(drop)
                 picks = [p - (p > drop) for p in picks]
                 continue
