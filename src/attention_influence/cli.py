@@ -86,6 +86,9 @@ def _add_detect_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random masked"
     )
+    g.add_argument(
+        "--verify-probes", type=int, default=None, help="held-out probes for --verify (default: --num-probes)"
+    )
 
 
 def _detect_options(args: argparse.Namespace) -> dict:
@@ -96,6 +99,7 @@ def _detect_options(args: argparse.Namespace) -> dict:
         top_frac=args.top_frac,
         top_k=args.top_k,
         verify=args.verify,
+        verify_probes=args.verify_probes,
     )
 
 
