@@ -33,7 +33,12 @@ def top_heads(scores: torch.Tensor, top_frac: float = 0.05, top_k: int | None = 
 
 
 @torch.no_grad()
-def answer_accuracy(model: torch.nn.Module, probes: Sequence[Probe], heads: Iterable[tuple[int, int]] = ()) -> float:
+def answer_accuracy(
+    model: torch.nn.Module,
+    probes: Sequence[Probe],
+    heads: Iterable[tuple[int, int]] = (),
+    progress: Progress | None = None,
+) -> float:
     """Teacher-forced retrieval token accuracy: fraction of answer tokens predicted right, averaged
     over `probes`, with `heads` masked to uniform attention."""
     device = next(model.parameters()).device
@@ -42,11 +47,17 @@ def answer_accuracy(model: torch.nn.Module, probes: Sequence[Probe], heads: Iter
         for probe in probes:
             ids = torch.tensor([probe.input_ids], device=device)  # (1, T)
             total += answer_predictions(model, ids, probe.answer_start).float().mean().item()
+            if progress is not None:
+                progress.update(1, tokens=len(probe.input_ids))
     return total / max(len(probes), 1)
 
 
 def verify_heads(
-    model: torch.nn.Module, probes: Sequence[Probe], selected: Sequence[tuple[int, int]], seed: int = 0
+    model: torch.nn.Module,
+    probes: Sequence[Probe],
+    selected: Sequence[tuple[int, int]],
+    seed: int = 0,
+    progress: Progress | None = None,
 ) -> dict:
     """Table 6 contrast: accuracy (a) unmasked, (b) selected heads masked, (c) as many random
     non-selected heads masked (chosen with `seed`)."""
@@ -57,9 +68,9 @@ def verify_heads(
     result = {
         "probes": len(probes),
         "seed": seed,
-        "unmasked": answer_accuracy(model, probes),
-        "selected_masked": answer_accuracy(model, probes, chosen),
-        "random_masked": answer_accuracy(model, probes, random_heads),
+        "unmasked": answer_accuracy(model, probes, progress=progress),
+        "selected_masked": answer_accuracy(model, probes, chosen, progress),
+        "random_masked": answer_accuracy(model, probes, random_heads, progress),
         "random_heads": [list(h) for h in random_heads],
     }
     base = result["unmasked"] or float("nan")
@@ -141,7 +152,8 @@ def detect_heads(
     }
     if verify:
         held_out = make_probes(loaded.tokenizer, pool, verify_probes or num_probes, tokens, seed + VERIFY_SEED_OFFSET)
-        report["verify"] = verify_heads(loaded.model, held_out, selected, seed=seed)
+        with Progress("verify", total=3 * len(held_out), unit="probe", enabled=progress) as bar:
+            report["verify"] = verify_heads(loaded.model, held_out, selected, seed=seed, progress=bar)
     report["seconds"] = round(time.perf_counter() - start, 1)
     if out is not None:
         write_heads(report, out)
