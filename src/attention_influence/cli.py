@@ -86,6 +86,7 @@ def _add_detect_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random masked"
     )
+    g.add_argument("--verify-draws", type=int, default=3, help="random head sets averaged in --verify (c)")
     g.add_argument(
         "--verify-probes", type=int, default=None, help="held-out probes for --verify (default: --num-probes)"
     )
@@ -100,6 +101,7 @@ def _detect_options(args: argparse.Namespace) -> dict:
         top_k=args.top_k,
         verify=args.verify,
         verify_probes=args.verify_probes,
+        verify_draws=args.verify_draws,
     )
 
 
@@ -119,6 +121,8 @@ def _print_heads(report: dict) -> None:
         print(f"  (a) unmasked              {verify['unmasked']:.3f}")
         print(f"  (b) selected heads masked {verify['selected_masked']:.3f}  ({verify['selected_ratio']:.2f} x a)")
         print(f"  (c) random heads masked   {verify['random_masked']:.3f}  ({verify['random_ratio']:.2f} x a)")
+        for draw in verify["random_draws"]:
+            print(f"      {draw['accuracy']:.3f}  " + ",".join(f"{layer}:{head}" for layer, head in draw["heads"]))
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:

@@ -33,9 +33,11 @@ def test_detect_writes_heads_json_and_heatmap(embedded, wikitext_path, tmp_path)
 def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
     pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
     probes = make_probes(embedded.tokenizer, pool, 2, 600, seed=9)
-    result = verify_heads(embedded.model, probes, [(17, 3), (18, 6)], seed=1)
+    result = verify_heads(embedded.model, probes, [(17, 3), (18, 6)], seed=1, draws=1)
     assert 0 <= result["selected_masked"] <= 1 and 0 <= result["random_masked"] <= 1
-    assert len(result["random_heads"]) == 2 and not {(17, 3), (18, 6)} & set(map(tuple, result["random_heads"]))
+    (draw,) = result["random_draws"]
+    assert result["random_masked"] == draw["accuracy"]
+    assert len(draw["heads"]) == 2 and not {(17, 3), (18, 6)} & set(map(tuple, draw["heads"]))
     assert result["unmasked"] > 0.5  # the model copies the value from its context
 
 
