@@ -52,10 +52,11 @@ def test_run_detects_heads_from_the_corpus_when_none_are_given(embedded, wikitex
     from attention_influence import api
 
     corpus = tmp_path / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps({"id": str(i), "text": t[:300]}) + "\n" for i, t in enumerate(wikitext_texts)))
+    texts = [t[:400] for t in wikitext_texts[:8]]
+    corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
     detect = dict(num_probes=1, probe_tokens=600, top_k=2)
     result = api.run(str(corpus), str(tmp_path / "out"), None, embedded, detect=detect, progress=False)
     heads = json.loads((tmp_path / "out" / "heads.json").read_text())
     assert heads["probes"]["sentences"] == "texts" and len(heads["selected"]) == 2
     assert json.loads((tmp_path / "out" / "run.json").read_text())["heads"] == heads["selected"]
-    assert result["heads"]["selected"] == heads["selected"] and result["score"].scored == len(wikitext_texts)
+    assert result["heads"]["selected"] == heads["selected"] and result["score"].scored == len(texts)
