@@ -5,6 +5,7 @@ restart finds the finished ones, and whether the whole run is complete.
     DIR/scores/s00001-of-00003-c000004.errors.jsonl  its unreadable records (written first)
     DIR/scores/_s00001-of-00003.plan.json            how shard 1 is cut into chunks
     DIR/scores/_shard-00001-of-00003.done            shard 1 finished (JSON summary)
+    DIR/scores/s00000-of-00001-ray/*.parquet         scores written by the Ray engine
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from attention_influence.corpus.writers import atomic_write_bytes, join, list_fi
 from attention_influence.distributed.sharding import ShardSlice, shard_name
 
 MARKER = re.compile(r"_shard-(\d{5})-of-(\d{5})\.done$")
-PART = re.compile(r"(?:^|/)s(\d{5})-of-(\d{5})-c\d{6}\.parquet$")
+PART = re.compile(r"(?:^|/)s(\d{5})-of-(\d{5})-(?:c\d{6}\.parquet$|ray/)")
 
 
 class ResumeError(ValueError):
@@ -53,7 +54,7 @@ def _names(out: str) -> list[str]:
     fs, _, (local,) = fsspec.get_fs_token_paths(join(out, "scores"))
     if not fs.exists(local):
         return []
-    return [p.rsplit("/", 1)[-1] for p in fs.find(local, withdirs=True)]
+    return [p[len(local.rstrip("/")) + 1 :] for p in fs.find(local, withdirs=True)]
 
 
 def check_complete(out: str) -> int:
