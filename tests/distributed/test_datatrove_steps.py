@@ -20,6 +20,7 @@ from attention_influence.distributed.datatrove_steps import (  # noqa: E402
 )
 from attention_influence.scoring import Scorer  # noqa: E402
 
+pytestmark = pytest.mark.slow  # loads the embedded model
 HEADS = "17:3,18:6"
 
 

@@ -4,14 +4,12 @@
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pyarrow.parquet as pq
 import pytest
 
 from attention_influence.corpus.writers import list_files
@@ -20,50 +18,34 @@ from attention_influence.distributed.sharding import ShardSlice
 from attention_influence.scoring import score_corpus
 from attention_influence.selection import select
 
+pytestmark = pytest.mark.slow  # loads the embedded model
 HEADS = "17:3,18:6"
 REPO = Path(__file__).resolve().parents[2]
 
 
-def scores_by_id(out: Path) -> dict[str, tuple[float, float, float]]:
-    """id -> (loss_base, loss_masked, score) over every score file; fails on a duplicated id."""
-    rows = []
-    for path in list_files(str(out / "scores"), ".parquet"):
-        rows += pq.read_table(path, columns=["id", "loss_base", "loss_masked", "score"]).to_pylist()
-    ids = [r["id"] for r in rows]
-    assert len(ids) == len(set(ids)), "a document was scored twice"
-    return {r["id"]: (r["loss_base"], r["loss_masked"], r["score"]) for r in rows}
-
-
-def assert_same_scores(got: dict, want: dict) -> None:
-    """Same ids; float32 losses within 1e-5 relative (batches are padded differently), scores
-    (small differences of two losses) within 1e-4 relative or 1e-6 absolute."""
-    assert got.keys() == want.keys()
-    for key, (base, masked, score) in want.items():
-        assert got[key][:2] == pytest.approx((base, masked), rel=1e-5), key
-        assert got[key][2] == pytest.approx(score, rel=1e-4, abs=1e-6), key
-
-
 @pytest.fixture(scope="module")
-def corpus(short_corpus, tmp_path_factory) -> Path:
-    """The short corpus plus a file with one unreadable line."""
-    folder = tmp_path_factory.mktemp("with_errors")
-    shutil.copytree(short_corpus, folder, dirs_exist_ok=True)
-    (folder / "zbad.jsonl").write_text('{"id": "ok-1", "text": "Two plus two is four."}\n{broken\n')
-    return folder
-
-
-@pytest.fixture(scope="module")
-def reference(corpus, embedded, tmp_path_factory) -> dict:
+def reference(corpus_with_error, embedded, read_scores, tmp_path_factory) -> dict:
     out = tmp_path_factory.mktemp("reference")
-    summary = score_corpus(str(corpus), str(out), HEADS, embedded, chunk_docs=4, progress=False)
+    summary = score_corpus(str(corpus_with_error), str(out), HEADS, embedded, chunk_docs=4, progress=False)
     assert (summary.records, summary.errors) == (26, 1)
-    return scores_by_id(out)
+    return read_scores(out)
 
 
-def test_sigkill_then_restart_gives_the_uninterrupted_scores(corpus, reference, tmp_path):
+def test_sigkill_then_restart_gives_the_uninterrupted_scores(
+    corpus_with_error, reference, read_scores, same_scores, tmp_path
+):
     out = tmp_path / "run"
     env = os.environ | {"PYTHONPATH": str(REPO / "src"), "OMP_NUM_THREADS": "1"}
-    command = [sys.executable, "-m", "attention_influence.cli", "score", str(corpus), "--heads", HEADS, "--out"]
+    command = [
+        sys.executable,
+        "-m",
+        "attention_influence.cli",
+        "score",
+        str(corpus_with_error),
+        "--heads",
+        HEADS,
+        "--out",
+    ]
     command += [str(out), "--chunk-docs", "2", "--no-progress", "--device", "cpu", "--dtype", "float32"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
@@ -81,20 +63,26 @@ def test_sigkill_then_restart_gives_the_uninterrupted_scores(corpus, reference, 
 
     restarted = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert restarted.returncode == 0, restarted.stderr
-    assert_same_scores(scores_by_id(out), reference)
+    same_scores(read_scores(out), reference)
     errors = (out / "errors.jsonl").read_text().splitlines()
     assert len(errors) == 1 and '"row": 1' in errors[0]
     assert select(str(out), fraction=0.5)["total"]["documents"] == 25
 
 
-def test_three_shards_together_equal_the_unsharded_run(corpus, reference, embedded, tmp_path):
+def test_three_shards_together_equal_the_unsharded_run(
+    corpus_with_error, reference, embedded, read_scores, same_scores, tmp_path
+):
     out = str(tmp_path / "sharded")
     for index in (0, 2):
-        score_corpus(str(corpus), out, HEADS, embedded, chunk_docs=4, progress=False, num_shards=3, shard_index=index)
+        score_corpus(
+            str(corpus_with_error), out, HEADS, embedded, chunk_docs=4, progress=False, num_shards=3, shard_index=index
+        )
     with pytest.raises(IncompleteRunError, match=r"1 of 3 shards not finished \(shard index 1\)"):
         select(out)
-    score_corpus(str(corpus), out, HEADS, embedded, chunk_docs=4, progress=False, num_shards=3, shard_index=1)
-    assert_same_scores(scores_by_id(Path(out)), reference)
+    score_corpus(
+        str(corpus_with_error), out, HEADS, embedded, chunk_docs=4, progress=False, num_shards=3, shard_index=1
+    )
+    same_scores(read_scores(Path(out)), reference)
     errors = [p.read_text() for p in sorted(Path(out).glob("errors-s*-of-00003.jsonl"))]
     assert len(errors) == 3 and sum(len(e.splitlines()) for e in errors) == 1
     assert select(out, fraction=0.5)["total"]["documents"] == 25
