@@ -6,6 +6,7 @@ import json
 import shutil
 from pathlib import Path
 
+import fsspec
 import pyarrow.parquet as pq
 import pytest
 
@@ -37,11 +38,13 @@ def corpus_with_error(short_corpus, tmp_path_factory) -> Path:
     return folder
 
 
-def scores_by_id(out: Path) -> dict[str, tuple[float, float, float]]:
-    """id -> (loss_base, loss_masked, score) over every score file; fails on a duplicated id."""
+def scores_by_id(out: Path | str) -> dict[str, tuple[float, float, float]]:
+    """id -> (loss_base, loss_masked, score) over every score file (path or fsspec URL); fails on
+    a duplicated id."""
     rows = []
-    for path in list_files(str(out / "scores"), ".parquet"):
-        rows += pq.read_table(path, columns=["id", "loss_base", "loss_masked", "score"]).to_pylist()
+    for path in list_files(f"{out}/scores", ".parquet"):
+        with fsspec.open(path, "rb") as f:
+            rows += pq.read_table(f, columns=["id", "loss_base", "loss_masked", "score"]).to_pylist()
     ids = [r["id"] for r in rows]
     assert len(ids) == len(set(ids)), "a document was scored twice"
     return {r["id"]: (r["loss_base"], r["loss_masked"], r["score"]) for r in rows}
