@@ -12,13 +12,20 @@ from pathlib import Path
 
 import pytest
 
-from attention_influence.corpus.writers import list_files
-from attention_influence.distributed.resume import IncompleteRunError, ResumeError, start_shard
+from attention_influence.cli import main
+from attention_influence.corpus.writers import SCORE_SCHEMA, list_files
+from attention_influence.distributed.resume import (
+    IncompleteRunError,
+    ResumeError,
+    check_complete,
+    finish_shard,
+    start_shard,
+    write_chunk,
+)
 from attention_influence.distributed.sharding import ShardSlice
 from attention_influence.scoring import score_corpus
 from attention_influence.selection import select
 
-pytestmark = pytest.mark.slow  # loads the embedded model
 HEADS = "17:3,18:6"
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,6 +38,7 @@ def reference(corpus_with_error, embedded, read_scores, tmp_path_factory) -> dic
     return read_scores(out)
 
 
+@pytest.mark.slow
 def test_sigkill_then_restart_gives_the_uninterrupted_scores(
     corpus_with_error, reference, read_scores, same_scores, tmp_path
 ):
@@ -69,6 +77,7 @@ def test_sigkill_then_restart_gives_the_uninterrupted_scores(
     assert select(str(out), fraction=0.5)["total"]["documents"] == 25
 
 
+@pytest.mark.slow
 def test_three_shards_together_equal_the_unsharded_run(
     corpus_with_error, reference, embedded, read_scores, same_scores, tmp_path
 ):
@@ -94,3 +103,30 @@ def test_restart_with_another_chunk_size_is_refused(tmp_path):
     start_shard(str(tmp_path), 1, 0, slices, chunk_docs=4)  # the same command: fine
     with pytest.raises(ResumeError, match="--chunk-docs 4"):
         start_shard(str(tmp_path), 1, 0, slices, chunk_docs=8)
+
+
+def _finished_chunk(out: str, num_shards: int, index: int, done: bool = True) -> None:
+    write_chunk(out, num_shards, index, 0, SCORE_SCHEMA.empty_table(), [])
+    if done:
+        finish_shard(out, num_shards, index, {})
+
+
+def test_completion_needs_every_shard_marker(tmp_path, capsys):
+    out = str(tmp_path)
+    assert check_complete(out) == 0  # nothing scored yet
+    _finished_chunk(out, 4, 0)
+    _finished_chunk(out, 4, 3, done=False)
+    with pytest.raises(IncompleteRunError, match=r"3 of 4 shards not finished \(shard index 1, 2, 3\)"):
+        check_complete(out)
+    assert main(["select", out]) == 2
+    assert "scoring is incomplete: 3 of 4 shards not finished" in capsys.readouterr().err
+    for index in (1, 2, 3):
+        _finished_chunk(out, 4, index)
+    assert check_complete(out) == 4
+
+
+def test_runs_with_different_shard_counts_in_one_folder_are_refused(tmp_path):
+    _finished_chunk(str(tmp_path), 2, 0)
+    _finished_chunk(str(tmp_path), 3, 0)
+    with pytest.raises(IncompleteRunError, match=r"different --num-shards \[2, 3\]"):
+        check_complete(str(tmp_path))
