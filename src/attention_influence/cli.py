@@ -18,6 +18,8 @@ EXAMPLES = {
         examples:
           attninf score examples/corpus --heads 17:3,18:6 --out runs/demo
           attninf score shard-*.parquet --heads heads.json --out runs/x --max-length 2048 --truncate
+          attninf score data/ --heads heads.json --out runs/x --num-shards 64 --shard-index $SLURM_ARRAY_TASK_ID
+          attninf score data/ --heads heads.json --out runs/x --engine ray --ray-address HEAD_IP:6379
     """,
     "select": """
         examples:
