@@ -43,6 +43,14 @@ def test_few_large_files_split_by_row_range(tmp_path):
     assert pieces == [[ShardSlice(files[0], 0, 3)], [ShardSlice(files[0], 3, 6)], [ShardSlice(files[0], 6, None)]]
 
 
+def test_parquet_row_ranges_read_only_their_row_groups(tmp_path):
+    path = str(tmp_path / "big.parquet")
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(20)], "text": ["t"] * 20}), path, row_group_size=3)
+    shards = [[(r.row, r.id) for r in read_slice(piece)] for i in range(4) for piece in shard_slices([path], 4, i)]
+    assert [len(s) for s in shards] == [5, 5, 5, 5]
+    assert [pair for shard in shards for pair in shard] == [(i, f"r{i}") for i in range(20)]
+
+
 def test_exact_rows_counts_a_last_line_without_newline(tmp_path):
     assert exact_rows(_jsonl(tmp_path / "a.jsonl", 3, trailing_newline=False)) == 3
     assert exact_rows(_jsonl(tmp_path / "b.jsonl", 3)) == 3

@@ -9,7 +9,15 @@ from dataclasses import dataclass
 
 import fsspec
 
-from attention_influence.corpus.readers import PARQUET_SUFFIXES, Fields, Record, _compression, read_records
+from attention_influence.corpus.readers import (
+    PARQUET_SUFFIXES,
+    Fields,
+    Record,
+    _compression,
+    _record,
+    default_domain,
+    read_records,
+)
 
 
 class ShardError(ValueError):
@@ -69,9 +77,28 @@ def shard_slices(files: Sequence[str], num_shards: int = 1, shard_index: int = 0
     return slices
 
 
+def _parquet_slice(piece: ShardSlice, fields: Fields) -> Iterator[Record]:
+    """Only the row groups that overlap the slice are read."""
+    import pyarrow.parquet as pq
+
+    fallback = fields.domain or default_domain(piece.path)
+    with fsspec.open(piece.path, "rb") as f:
+        parquet, offset = pq.ParquetFile(f), 0
+        for group in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            if offset + rows > piece.start and (piece.stop is None or offset < piece.stop):
+                for row, obj in enumerate(parquet.read_row_group(group).to_pylist(), start=offset):
+                    yield _record(piece.path, row, obj, fields, fallback)
+            offset += rows
+
+
 def read_slice(piece: ShardSlice, fields: Fields | None = None) -> Iterator[Record]:
     """The records of one slice, in file order."""
-    for record in read_records(piece.path, fields):
+    fields = fields or Fields()
+    whole = piece.start == 0 and piece.stop is None
+    is_parquet = piece.path.lower().endswith(PARQUET_SUFFIXES)
+    records = _parquet_slice(piece, fields) if is_parquet and not whole else read_records(piece.path, fields)
+    for record in records:
         if piece.stop is not None and record.row >= piece.stop:
             return
         if record.row >= piece.start:
