@@ -130,3 +130,9 @@ def test_runs_with_different_shard_counts_in_one_folder_are_refused(tmp_path):
     _finished_chunk(str(tmp_path), 3, 0)
     with pytest.raises(IncompleteRunError, match=r"different --num-shards \[2, 3\]"):
         check_complete(str(tmp_path))
+
+
+def test_a_shard_that_only_began_counts_as_unfinished(tmp_path):
+    start_shard(str(tmp_path), 2, 1, [ShardSlice("a.jsonl")], chunk_docs=4)
+    with pytest.raises(IncompleteRunError, match=r"2 of 2 shards not finished"):
+        check_complete(str(tmp_path))

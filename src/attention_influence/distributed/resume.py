@@ -21,7 +21,7 @@ from attention_influence.corpus.writers import atomic_write_bytes, join, list_fi
 from attention_influence.distributed.sharding import ShardSlice, shard_name
 
 MARKER = re.compile(r"_shard-(\d{5})-of-(\d{5})\.done$")
-PART = re.compile(r"(?:^|/)s(\d{5})-of-(\d{5})-(?:c\d{6}\.parquet$|ray/)")
+STARTED = re.compile(r"(?:^|/)_?s(\d{5})-of-(\d{5})(?:-c\d{6}\.parquet$|-ray/|\.plan\.json$)")  # a shard began
 
 
 class ResumeError(ValueError):
@@ -61,7 +61,7 @@ def check_complete(out: str) -> int:
     """The run's number of shards; raises IncompleteRunError unless every shard is done."""
     names = _names(out)
     done = {(int(m[2]), int(m[1])) for m in map(MARKER.search, names) if m}
-    started = {int(m[2]) for m in map(PART.search, names) if m} | {n for n, _ in done}
+    started = {int(m[2]) for m in map(STARTED.search, names) if m} | {n for n, _ in done}
     if not started and list_files(join(out, "scores"), ".parquet"):
         return 1  # written before shards existed (or by hand): nothing to wait for
     if len(started) > 1:

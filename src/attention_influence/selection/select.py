@@ -11,7 +11,7 @@ import pyarrow.parquet as pq
 
 from attention_influence.corpus.writers import join, list_files, write_json
 from attention_influence.distributed.resume import check_complete
-from attention_influence.selection.documents import write_selected
+from attention_influence.selection.documents import ADDED_PREFIX, write_selected  # noqa: F401 - re-exported
 from attention_influence.selection.thresholds import domain_cuts, selected_rows
 
 SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
