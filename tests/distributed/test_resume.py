@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -72,6 +73,9 @@ def test_sigkill_then_restart_gives_the_uninterrupted_scores(
     restarted = subprocess.run(command, env=env, capture_output=True, text=True, timeout=300)
     assert restarted.returncode == 0, restarted.stderr
     same_scores(read_scores(out), reference)
+    done = json.loads((out / "scores" / "_shard-00000-of-00001.done").read_text())
+    assert done["resumed_chunks"] == parts_at_kill  # chunks finished before the kill were not scored again
+    assert (done["records"], done["scored"], done["errors"]) == (26, 25, 1)
     errors = (out / "errors.jsonl").read_text().splitlines()
     assert len(errors) == 1 and '"row": 1' in errors[0]
     assert select(str(out), fraction=0.5)["total"]["documents"] == 25
