@@ -18,6 +18,8 @@ EXAMPLES = {
         examples:
           attninf score examples/corpus --heads 17:3,18:6 --out runs/demo
           attninf score shard-*.parquet --heads heads.json --out runs/x --max-length 2048 --truncate
+          attninf score data/ --heads heads.json --out runs/x --num-shards 64 --shard-index $SLURM_ARRAY_TASK_ID
+          attninf score data/ --heads heads.json --out runs/x --engine ray --ray-address HEAD_IP:6379
     """,
     "select": """
         examples:
@@ -61,6 +63,13 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
     g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
     g.add_argument("--no-progress", action="store_true")
+    g = p.add_argument_group("scale-out (docs/scale.md)")
+    g.add_argument("--num-shards", type=int, default=1, help="split the corpus into N shards (one process each)")
+    g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1")
+    g.add_argument("--chunk-docs", type=int, default=512, help="documents per score file; a restart skips done ones")
+    g.add_argument("--engine", choices=["local", "ray"], default="local", help="local: this process; ray: Ray Data")
+    g.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
+    g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
@@ -112,7 +121,28 @@ def _score_options(args: argparse.Namespace) -> dict:
         trust_remote_code=args.trust_remote_code,
         allow_pickle=args.allow_pickle,
         progress=not args.no_progress,
+        num_shards=args.num_shards,
+        shard_index=args.shard_index,
+        chunk_docs=args.chunk_docs,
     )
+
+
+def _score(args: argparse.Namespace):
+    from attention_influence import api
+
+    if args.engine == "ray":
+        from attention_influence.distributed.ray_engine import score_corpus_ray
+
+        return score_corpus_ray(
+            args.inputs,
+            args.out,
+            args.heads,
+            args.model,
+            address=args.ray_address,
+            actors=args.ray_actors,
+            **_score_options(args),
+        )
+    return api.score_corpus(args.inputs, args.out, args.heads, args.model, **_score_options(args))
 
 
 def _print_selection(report: dict) -> None:
@@ -142,19 +172,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "select":
             _print_selection(api.select(args.out, fraction=args.fraction, by=args.by))
         elif args.command == "score":
-            _print_score(api.score_corpus(args.inputs, args.out, args.heads, args.model, **_score_options(args)))
+            _print_score(_score(args))
         elif args.command == "run":
-            result = api.run(
-                args.inputs,
-                args.out,
-                args.heads,
-                args.model,
-                fraction=args.fraction,
-                by=args.by,
-                **_score_options(args),
-            )
-            _print_score(result["score"])
-            _print_selection(result["selection"])
+            _print_score(_score(args))  # sharded: selects once every shard is done, else says which are not
+            _print_selection(api.select(args.out, fraction=args.fraction, by=args.by))
         return 0
     except KeyboardInterrupt:
         print("attninf: interrupted", file=sys.stderr)
