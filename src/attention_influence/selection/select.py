@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from attention_influence.corpus.readers import PARQUET_SUFFIXES, _compression, iter_raw
 from attention_influence.corpus.writers import join, list_files, write_json, write_jsonl, write_table
+from attention_influence.progress import Progress
 
 SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
 ADDED_PREFIX = "attninf_"  # selected documents get attninf_score, attninf_loss_base, ...
@@ -30,6 +31,9 @@ class DomainSelection:
     tokens: int
     selected_tokens: int
     threshold: float | None  # lowest selected score
+    mean_score: float | None = None
+    mean_repetition: float | None = None  # None for runs scored before the repetition column
+    too_repetitive: int = 0  # excluded by --max-repetition before ranking
 
 
 def read_scores(out: str, columns: list[str] | None = None) -> pa.Table:
@@ -58,8 +62,18 @@ def rank_domain(scores: np.ndarray, ids: np.ndarray, tokens: np.ndarray, fractio
     return order[:keep]
 
 
-def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: bool = True) -> dict:
+def select(
+    out: str,
+    fraction: float = 0.2,
+    by: str = "docs",
+    write_documents: bool = True,
+    max_repetition: float | None = None,
+    progress: bool = False,
+) -> dict:
     """Keep the top `fraction` of each domain (by document count or by tokens).
+
+    With `max_repetition`, documents whose repetition (selection/repetition.py) is above it are
+    excluded before ranking: they count in `documents` and `too_repetitive`, never in `selected`.
 
     Writes DIR/selection.json and, with `write_documents`, the selected documents under
     DIR/selected/ in their input's format with attninf_* score columns added.
@@ -68,37 +82,49 @@ def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: b
         raise SelectionError(f"--fraction must be in (0, 1], got {fraction}")
     if by not in ("docs", "tokens"):
         raise SelectionError(f"--by must be docs or tokens, got {by!r}")
-    table = read_scores(out, ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked"])
+    table = read_scores(out)
     table = table.filter(pc.is_valid(table["score"]))
+    has_repetition = "repetition" in table.column_names
+    if max_repetition is not None and not has_repetition:
+        raise SelectionError("--max-repetition: this run's scores have no repetition column (score it again)")
     domains: list[DomainSelection] = []
     chosen = []
     domain_col = table["domain"].to_numpy(zero_copy_only=False)
-    for domain in sorted(set(domain_col.tolist())):
-        sub = table.filter(pc.equal(table["domain"], domain))
-        scores = sub["score"].to_numpy()
-        tokens = sub["n_tokens"].to_numpy()
-        picked = rank_domain(scores, sub["id"].to_numpy(zero_copy_only=False).astype(str), tokens, fraction, by)
-        chosen.append(sub.take(pa.array(picked, type=pa.int64())))
-        domains.append(
-            DomainSelection(
-                domain,
-                len(scores),
-                len(picked),
-                int(tokens.sum()),
-                int(tokens[picked].sum()),
-                float(scores[picked].min()) if len(picked) else None,
+    with Progress("select", total=len(table), enabled=progress) as bar:
+        for domain in sorted(set(domain_col.tolist())):
+            full = table.filter(pc.equal(table["domain"], domain))
+            repeats = full["repetition"].to_numpy(zero_copy_only=False) if has_repetition else None
+            sub = full if max_repetition is None else full.filter(pc.less_equal(full["repetition"], max_repetition))
+            scores = sub["score"].to_numpy()
+            tokens = sub["n_tokens"].to_numpy()
+            picked = rank_domain(scores, sub["id"].to_numpy(zero_copy_only=False).astype(str), tokens, fraction, by)
+            chosen.append(sub.take(pa.array(picked, type=pa.int64())))
+            domains.append(
+                DomainSelection(
+                    domain,
+                    len(full),
+                    len(picked),
+                    int(pc.sum(full["n_tokens"]).as_py()),
+                    int(tokens[picked].sum()),
+                    float(scores[picked].min()) if len(picked) else None,
+                    float(np.mean(full["score"].to_numpy())),
+                    float(np.nanmean(repeats)) if repeats is not None and len(repeats) else None,
+                    len(full) - len(sub),
+                )
             )
-        )
+            bar.update(len(full), tokens=int(pc.sum(full["n_tokens"]).as_py()))
     selected = pa.concat_tables(chosen) if chosen else table.slice(0, 0)
     report = {
         "fraction": fraction,
         "by": by,
+        "max_repetition": max_repetition,
         "domains": {d.domain: {k: v for k, v in d.__dict__.items() if k != "domain"} for d in domains},
         "total": {
             "documents": sum(d.documents for d in domains),
             "selected": sum(d.selected for d in domains),
             "tokens": sum(d.tokens for d in domains),
             "selected_tokens": sum(d.selected_tokens for d in domains),
+            "too_repetitive": sum(d.too_repetitive for d in domains),
         },
     }
     if write_documents:
