@@ -15,11 +15,11 @@ DOMAINS = ("code", "general", "math")
 
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
-    """The whole CLI job on the sample corpus (first 96 tokens of each document, to stay quick)."""
+    """The whole CLI job on the sample corpus (first 64 tokens of each document, to stay quick)."""
     out = tmp_path_factory.mktemp("run")
     argv = [
         "run", str(SAMPLE_CORPUS), "--heads", "3:1,5:2,9:4", "--out", str(out),
-        "--max-length", "96", "--truncate", "--fraction", "0.25", "--no-progress",
+        "--max-length", "64", "--truncate", "--fraction", "0.25", "--no-progress",
     ]  # fmt: skip
     assert main(argv) == 0
     return out

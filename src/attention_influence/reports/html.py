@@ -135,7 +135,7 @@ def _settings_section(run: dict, selection: dict | None, summary: dict | None) -
             ["tokens/s", f"{summary.get('tokens_per_second', 0.0):,.0f}"],
         ]
         totals += [[f"reason: {_esc(r)}", f"{n:,}"] for r, n in sorted(summary.get("reasons", {}).items())]
-        out += "<h2>Totals</h2>" + _table(["", ""], totals)
+        out += "<h2>Totals</h2>" + _table(["total", "value"], totals)
     return out
 
 
