@@ -44,6 +44,8 @@ def resolve_document(doc: str, run_dir: str | None) -> tuple[str, str]:
             return text, doc
     if len(doc) < 4096 and Path(doc).is_file():
         return Path(doc).read_text(encoding="utf-8", errors="replace"), doc
+    if run_dir:
+        print(f"attninf: {doc[:40]!r} is neither an id of {run_dir} nor a file: explaining it as text", file=sys.stderr)
     return doc, "text"
 
 

@@ -30,6 +30,10 @@ def _bins(values: np.ndarray, count: int = 30) -> np.ndarray:
     return np.linspace(low, high, count + 1)
 
 
+def _groups(selected: np.ndarray, rejected: np.ndarray, excluded: np.ndarray) -> list:
+    return [(rejected, REJECTED, "rejected"), (selected, SELECTED, "selected"), (excluded, EXCLUDED, "too repetitive")]
+
+
 def domain_figure(
     domain: str,
     score: np.ndarray,  # (N,)
@@ -45,7 +49,8 @@ def domain_figure(
     rejected = ~selected & ~excluded
     fig, axes = plt.subplots(1, 4, figsize=(18, 3.6))
     ax = axes[0]
-    ax.hist(score, bins=_bins(score), color=REJECTED)
+    groups = [(score[m], c, label) for m, c, label in _groups(selected, rejected, excluded) if m.any()]
+    ax.hist([g[0] for g in groups], bins=_bins(score), color=[g[1] for g in groups], stacked=True)
     if threshold is not None:
         ax.axvline(threshold, color=SELECTED, linestyle="--", label=f"threshold {threshold:.4f}")
         ax.legend(fontsize=8)
@@ -54,13 +59,9 @@ def domain_figure(
     ax = axes[1]
     log_tokens = np.log10(np.maximum(n_tokens, 1))
     bins = _bins(log_tokens, 20)
-    for mask, color, label in ((rejected, REJECTED, "rejected"), (selected, SELECTED, "selected")):
+    for mask, color, label in _groups(selected, rejected, excluded):
         if mask.any():
             ax.hist(log_tokens[mask], bins=bins, color=color, alpha=0.6, label=f"{label} ({mask.sum():,})")
-    if excluded.any():
-        ax.hist(
-            log_tokens[excluded], bins=bins, color=EXCLUDED, alpha=0.6, label=f"too repetitive ({excluded.sum():,})"
-        )
     ax.set(title="length", xlabel="log10 tokens", ylabel="documents")
     ax.legend(fontsize=8)
 
@@ -69,11 +70,7 @@ def domain_figure(
             ax.text(0.5, 0.5, "no repetition column\n(scored before it existed)", ha="center", va="center")
             ax.set_axis_off()
             continue
-        for mask, color, label in (
-            (rejected, REJECTED, "rejected"),
-            (selected, SELECTED, "selected"),
-            (excluded, EXCLUDED, "too repetitive"),
-        ):
+        for mask, color, label in _groups(selected, rejected, excluded):
             if mask.any():
                 ax.scatter(x[mask], score[mask], s=8, color=color, alpha=0.6, label=label)
         if xlabel == "tokens":
