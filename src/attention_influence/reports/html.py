@@ -34,7 +34,7 @@ class DomainView:
 
     @property
     def repetition(self) -> np.ndarray | None:
-        if "repetition" not in self.table.column_names:
+        if "repetition" not in self.table.column_names or self.table["repetition"].null_count == len(self.table):
             return None
         return self.table["repetition"].to_numpy(zero_copy_only=False).astype(float)
 

@@ -93,8 +93,12 @@ def select(
     with Progress("select", total=len(table), enabled=progress) as bar:
         for domain in sorted(set(domain_col.tolist())):
             full = table.filter(pc.equal(table["domain"], domain))
-            repeats = full["repetition"].to_numpy(zero_copy_only=False) if has_repetition else None
-            sub = full if max_repetition is None else full.filter(pc.less_equal(full["repetition"], max_repetition))
+            domain_tokens = int(pc.sum(full["n_tokens"]).as_py())
+            sub = (
+                full
+                if max_repetition is None
+                else full.filter(pc.fill_null(pc.less_equal(full["repetition"], max_repetition), True))
+            )
             scores = sub["score"].to_numpy()
             tokens = sub["n_tokens"].to_numpy()
             picked = rank_domain(scores, sub["id"].to_numpy(zero_copy_only=False).astype(str), tokens, fraction, by)
@@ -104,15 +108,15 @@ def select(
                     domain,
                     len(full),
                     len(picked),
-                    int(pc.sum(full["n_tokens"]).as_py()),
+                    domain_tokens,
                     int(tokens[picked].sum()),
                     float(scores[picked].min()) if len(picked) else None,
-                    float(np.mean(full["score"].to_numpy())),
-                    float(np.nanmean(repeats)) if repeats is not None and len(repeats) else None,
+                    pc.mean(full["score"]).as_py(),
+                    pc.mean(full["repetition"]).as_py() if has_repetition else None,  # None when all null
                     len(full) - len(sub),
                 )
             )
-            bar.update(len(full), tokens=int(pc.sum(full["n_tokens"]).as_py()))
+            bar.update(len(full), tokens=domain_tokens)
     selected = pa.concat_tables(chosen) if chosen else table.slice(0, 0)
     report = {
         "fraction": fraction,
