@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from os import PathLike
 
 from attention_influence.corpus import Fields
 from attention_influence.heads import HeadSet, parse_heads
@@ -31,7 +32,8 @@ def run(
     )
     result = {"score": summary, "selection": selection}
     if write_report:
-        result["report"] = report(out, heads_file=heads if isinstance(heads, str) and heads.endswith(".json") else None)
+        heads_file = str(heads) if isinstance(heads, (str, PathLike)) and str(heads).endswith(".json") else None
+        result["report"] = report(out, heads_file=heads_file)
     return result
 
 

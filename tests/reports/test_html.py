@@ -1,10 +1,13 @@
 """`attninf run` on the sample corpus writes a self-contained report.html that Chromium renders."""
 
+import html
+import json
 import re
 import shutil
 import subprocess
 from pathlib import Path
 
+import pyarrow.parquet as pq
 import pytest
 
 from attention_influence.cli import main
@@ -32,15 +35,22 @@ def test_run_writes_self_contained_report(sample_run, capsys):
     for domain in DOMAINS:
         assert f'id="domain-{domain}"' in page
     assert page.count('src="data:image/png;base64,') == len(DOMAINS)
-    assert "math-001" in page or "math-0" in page  # top/bottom documents are listed by id
     assert "corr(rep, score)" in page
     assert page.count("(text not found)") == 0  # excerpts were read back from the corpus
+    scores = pq.read_table(sample_run / "scores").to_pylist()
+    corpus = {d["id"]: d["text"] for f in SAMPLE_CORPUS.glob("*/*.jsonl") for d in map(json.loads, f.open())}
+    for domain in DOMAINS:
+        ranked = sorted((s for s in scores if s["domain"] == domain), key=lambda s: -s["score"])
+        for doc in (ranked[0], ranked[-1]):  # top and bottom, with score, losses and an excerpt
+            row = page.split(f"<td>{doc['id']}</td>", 1)[1].split("</tr>", 1)[0]
+            assert f"<td>{doc['score']:.4f}</td><td>{doc['loss_base']:.4f}</td><td>{doc['loss_masked']:.4f}</td>" in row
+            assert html.escape(corpus[doc["id"]][:40]) in row
 
 
 def test_report_command_shows_head_heatmap(sample_run, tmp_path):
     heads = tmp_path / "heads.json"
     scores = [[round(0.01 * (layer + head), 3) for head in range(9)] for layer in range(30)]
-    heads.write_text(__import__("json").dumps({"selected": [[3, 1], [5, 2], [9, 4]], "scores": scores}))
+    heads.write_text(json.dumps({"selected": [[3, 1], [5, 2], [9, 4]], "scores": scores}))
     assert main(["report", str(sample_run), "--heads-file", str(heads)]) == 0
     page = (sample_run / "report.html").read_text()
     assert 'alt="head scores"' in page
