@@ -9,8 +9,8 @@ from attention_influence.scoring import Scorer
 # Copy (induction) heads of SmolLM2-135M-Instruct, found empirically until head detection lands:
 # one forward pass over three wikitext passages of 60 tokens written twice, ranking heads by the
 # attention from each token of the second copy to the token after its first occurrence; top 14.
-# Masking them raises the loss on the second copy by ~2.5 nats per token and on the first by ~0.6;
-# 14 random other heads: ~0.1 and ~0.4.
+# On the test document below, masking them raises the loss of the second copy's tokens by 2.48
+# nats on average and of the first copy's by 0.34; 14 random other heads: 0.05 and 0.13.
 COPY_HEADS = "17:3,17:4,17:5,18:6,18:7,20:5,20:6,20:7,21:8,22:7,23:2,23:7,24:0,24:4"
 
 
@@ -42,8 +42,15 @@ def test_second_occurrence_is_far_more_affected(repeated):
     mean_first = sum(tokens[i].delta for i in first) / len(first)
     mean_second = sum(tokens[i].delta for i in second) / len(second)
     assert mean_second > 1.0  # nats per token
-    assert mean_second > 2.5 * mean_first
+    assert mean_second > 4 * mean_first
     assert all(abs(t.loss_masked - t.loss_base - t.delta) < 1e-6 for t in tokens[1:])
+
+
+def test_random_heads_leave_the_repeat_alone(embedded, repeated):
+    text, passage, _ = repeated
+    tokens = explain(text, embedded, "2:0,4:7,6:3,8:1,9:5,11:2,13:6,14:0,19:1,21:4,25:3,26:8,27:5,29:2")
+    _, second = _occurrences(tokens, passage)
+    assert sum(tokens[i].delta for i in second) / len(second) < 0.5
 
 
 def test_tokens_agree_with_document_score(embedded, repeated):
