@@ -78,3 +78,16 @@ def test_report_renders_in_headless_chromium(sample_run, tmp_path):
     assert high - low > 100  # text and plots, not a blank page
     histogram = image.histogram()
     assert sum(histogram[:200]) > 0.01 * image.size[0] * image.size[1]  # a real amount of ink
+
+
+def test_report_marks_exactly_the_selected_documents(sample_run):
+    from attention_influence.reports.html import domain_views
+    from attention_influence.selection import read_scores, select
+
+    selection = select(str(sample_run), fraction=0.5, by="tokens", max_repetition=0.01)
+    views = domain_views(read_scores(str(sample_run)), selection)
+    marked = {v.table["id"][i].as_py() for v in views for i in range(len(v.table)) if v.selected[i]}
+    written = {json.loads(line)["id"] for f in (sample_run / "selected").iterdir() for line in f.open()}
+    assert marked == written
+    excluded = {v.table["id"][i].as_py() for v in views for i in range(len(v.table)) if v.excluded[i]}
+    assert len(excluded) == selection["total"]["too_repetitive"]

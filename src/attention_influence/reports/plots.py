@@ -13,6 +13,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
 SELECTED, REJECTED, EXCLUDED = "#d62728", "#7f7f7f", "#1f77b4"
+MAX_POINTS = 20_000  # scatter plots of bigger domains show a fixed random sample
 
 
 def to_data_uri(fig: plt.Figure) -> str:
@@ -65,17 +66,20 @@ def domain_figure(
     ax.set(title="length", xlabel="log10 tokens", ylabel="documents")
     ax.legend(fontsize=8)
 
+    shown = np.zeros(len(score), dtype=bool)
+    shown[np.random.default_rng(0).permutation(len(score))[:MAX_POINTS]] = True
     for ax, x, xlabel in ((axes[2], n_tokens, "tokens"), (axes[3], repetition, "repetition")):
         if x is None:
             ax.text(0.5, 0.5, "no repetition column\n(scored before it existed)", ha="center", va="center")
             ax.set_axis_off()
             continue
         for mask, color, label in _groups(selected, rejected, excluded):
-            if mask.any():
-                ax.scatter(x[mask], score[mask], s=8, color=color, alpha=0.6, label=label)
+            if (mask & shown).any():
+                ax.scatter(x[mask & shown], score[mask & shown], s=8, color=color, alpha=0.6, label=label)
         if xlabel == "tokens":
             ax.set_xscale("log")
-        ax.set(title=f"score vs. {xlabel}", xlabel=xlabel, ylabel="score")
+        sample = "" if shown.all() else f" ({MAX_POINTS:,} of {len(score):,})"
+        ax.set(title=f"score vs. {xlabel}{sample}", xlabel=xlabel, ylabel="score")
         ax.legend(fontsize=8)
     return to_data_uri(fig)
 
