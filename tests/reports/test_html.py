@@ -16,6 +16,10 @@ SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "examples" / "corpus"
 DOMAINS = ("code", "general", "math")
 
 
+def _corpus_texts() -> dict[str, str]:
+    return {d["id"]: d["text"] for f in SAMPLE_CORPUS.glob("*/*.jsonl") for d in map(json.loads, f.open())}
+
+
 @pytest.fixture(scope="module")
 def sample_run(tmp_path_factory):
     """The whole CLI job on the sample corpus (first 64 tokens of each document, to stay quick)."""
@@ -38,7 +42,7 @@ def test_run_writes_self_contained_report(sample_run, capsys):
     assert "corr(rep, score)" in page
     assert page.count("(text not found)") == 0  # excerpts were read back from the corpus
     scores = pq.read_table(sample_run / "scores").to_pylist()
-    corpus = {d["id"]: d["text"] for f in SAMPLE_CORPUS.glob("*/*.jsonl") for d in map(json.loads, f.open())}
+    corpus = _corpus_texts()
     for domain in DOMAINS:
         ranked = sorted((s for s in scores if s["domain"] == domain), key=lambda s: -s["score"])
         for doc in (ranked[0], ranked[-1]):  # top and bottom, with score, losses and an excerpt
@@ -78,6 +82,13 @@ def test_report_renders_in_headless_chromium(sample_run, tmp_path):
     assert high - low > 100  # text and plots, not a blank page
     histogram = image.histogram()
     assert sum(histogram[:200]) > 0.01 * image.size[0] * image.size[1]  # a real amount of ink
+
+
+def test_explain_finds_a_document_of_the_run_by_id(sample_run, tmp_path, capsys):
+    assert main(["explain", "gen-003", "--run", str(sample_run), "--out", str(tmp_path), "--device", "cpu"]) == 0
+    tokens = [json.loads(line) for line in (tmp_path / "tokens.jsonl").open()]
+    assert "".join(t["token"] for t in tokens) == _corpus_texts()["gen-003"]  # the run's model and heads, its text
+    assert "wrote" in capsys.readouterr().out
 
 
 def test_report_marks_exactly_the_selected_documents(sample_run):
