@@ -28,7 +28,7 @@ def run(
     """The whole job: score every document, select the top `fraction` of each domain, write DIR/report.html."""
     summary = score_corpus(inputs, out, heads, model, **score_options)
     selection = select(
-        out, fraction=fraction, by=by, max_repetition=max_repetition, progress=score_options.get("progress", False)
+        out, fraction=fraction, by=by, max_repetition=max_repetition, progress=score_options.get("progress", True)
     )
     result = {"score": summary, "selection": selection}
     if write_report:
