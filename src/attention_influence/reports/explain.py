@@ -19,7 +19,7 @@ from attention_influence.scoring.engine import Scorer, split_windows
 class TokenInfluence(NamedTuple):
     """One token of the document. The first token is not predicted: its losses and delta are None."""
 
-    token: str  # the token's exact text (the tokens concatenate back to the document)
+    token: str  # its exact span of the text (they concatenate back to it); a special token (BOS) by name
     loss_base: float | None
     loss_masked: float | None
     delta: float | None  # loss_masked - loss_base
