@@ -64,7 +64,7 @@ def test_run_writes_scores_selection_and_selected_documents(tmp_path) -> None:
 
 
 def test_every_command_has_help_with_examples() -> None:
-    for command in ("run", "score", "select"):
+    for command in ("run", "score", "select", "report", "explain"):
         done = attninf(command, "--help")
         assert done.returncode == 0 and "examples:" in done.stdout
 

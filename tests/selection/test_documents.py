@@ -18,7 +18,7 @@ def _scores(rows: list[tuple[str, str, str, int, float]]) -> pa.Table:
         values = dict(id=rid, domain=domain, source=source, row=row, n_tokens=10, loss_base=2.0)
         values |= dict(loss_masked=2.0 * (1 + score), score=score, reason=None, truncated=False)
         for name in columns:
-            columns[name].append(values[name])
+            columns[name].append(values.get(name))
     return pa.table(columns, schema=SCORE_SCHEMA)
 
 

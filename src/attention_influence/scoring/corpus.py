@@ -17,6 +17,7 @@ from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, load_model
 from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
+from attention_influence.selection.repetition import repetition
 
 
 @dataclass
@@ -64,6 +65,7 @@ def _table(records: list[Record], results: list) -> pa.Table:
             ("score", result.score),
             ("reason", result.reason),
             ("truncated", result.truncated),
+            ("repetition", repetition(record.text)),
         ):
             columns[name].append(value)
     return pa.table(columns, schema=SCORE_SCHEMA)

@@ -11,8 +11,9 @@ import pyarrow.parquet as pq
 
 from attention_influence.corpus.writers import join, list_files, write_json
 from attention_influence.distributed.resume import check_complete
+from attention_influence.progress import Progress
 from attention_influence.selection.documents import ADDED_PREFIX, write_selected  # noqa: F401 - re-exported
-from attention_influence.selection.thresholds import domain_cuts, selected_rows
+from attention_influence.selection.thresholds import domain_cuts, has_repetition, selected_rows
 
 SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
 
@@ -29,6 +30,9 @@ class DomainSelection:
     tokens: int
     selected_tokens: int
     threshold: float | None  # lowest selected score
+    mean_score: float | None = None
+    mean_repetition: float | None = None  # None for runs scored before the repetition column
+    too_repetitive: int = 0  # excluded by --max-repetition before ranking
 
 
 def read_scores(out: str, columns: list[str] | None = None) -> pa.Table:
@@ -57,8 +61,18 @@ def rank_domain(scores: np.ndarray, ids: np.ndarray, tokens: np.ndarray, fractio
     return order[:keep]
 
 
-def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: bool = True) -> dict:
+def select(
+    out: str,
+    fraction: float = 0.2,
+    by: str = "docs",
+    write_documents: bool = True,
+    max_repetition: float | None = None,
+    progress: bool = False,
+) -> dict:
     """Keep the top `fraction` of each domain (by document count or by tokens).
+
+    With `max_repetition`, documents whose repetition (selection/repetition.py) is above it are
+    excluded before ranking: they count in `documents` and `too_repetitive`, never in `selected`.
 
     Writes DIR/selection.json and, with `write_documents`, the selected documents under
     DIR/selected/ in their input's format with attninf_* score columns added.
@@ -71,8 +85,13 @@ def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: b
     files = list_files(join(out, "scores"), ".parquet")
     if not files:
         raise SelectionError(f"no scores under {join(out, 'scores')}: run `attninf score` first")
-    cuts = domain_cuts(files, fraction, by)  # pass 1: score columns only
-    selected = selected_rows(files, cuts, by)  # pass 2: the selected rows
+    if max_repetition is not None and not has_repetition(files):
+        raise SelectionError("--max-repetition: this run's scores have no repetition column (score it again)")
+    with Progress("select", total=2 * len(files), unit="file", enabled=progress) as bar:
+        cuts = domain_cuts(files, fraction, by, max_repetition)  # pass 1: score columns only
+        bar.update(len(files))
+        selected = selected_rows(files, cuts, by, max_repetition)  # pass 2: the selected rows
+        bar.update(len(files))
     kept = (
         {
             g["domain"]: (g["n_tokens_count"], g["n_tokens_sum"])
@@ -82,18 +101,23 @@ def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: b
         else {}
     )
     domains = [
-        DomainSelection(d, c.documents, kept.get(d, (0, 0))[0], c.tokens, kept.get(d, (0, 0))[1], c.threshold)
+        DomainSelection(
+            d, c.documents, kept.get(d, (0, 0))[0], c.tokens, kept.get(d, (0, 0))[1], c.threshold,
+            c.mean_score, c.mean_repetition, c.too_repetitive,
+        )
         for d, c in cuts.items()
     ]
     report = {
         "fraction": fraction,
         "by": by,
+        "max_repetition": max_repetition,
         "domains": {d.domain: {k: v for k, v in d.__dict__.items() if k != "domain"} for d in domains},
         "total": {
             "documents": sum(d.documents for d in domains),
             "selected": sum(d.selected for d in domains),
             "tokens": sum(d.tokens for d in domains),
             "selected_tokens": sum(d.selected_tokens for d in domains),
+            "too_repetitive": sum(d.too_repetitive for d in domains),
         },
     }
     if write_documents:

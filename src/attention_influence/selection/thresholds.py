@@ -32,11 +32,32 @@ class DomainCut:
     above_tokens: int = 0
     keep: int = 0  # by docs: rows to keep in all
     budget: float = 0.0  # by tokens: tokens to keep (fraction x tokens)
+    mean_score: float | None = None  # over every scored row of the domain
+    mean_repetition: float | None = None  # None when the scores have no repetition column
+    too_repetitive: int = 0  # excluded by max_repetition before ranking
+
+
+def _eligible(table: pa.Table, max_repetition: float | None) -> pa.Table:
+    """Rows that may be ranked: repetition at most `max_repetition` (unknown repetition passes)."""
+    if max_repetition is None:
+        return table
+    return table.filter(pc.fill_null(pc.less_equal(table["repetition"], max_repetition), True))
+
+
+def has_repetition(files: Sequence[str]) -> bool:
+    """Whether every score file has the repetition column."""
+    for path in files:
+        with fsspec.open(path, "rb") as f:
+            if "repetition" not in pq.read_schema(f).names:
+                return False
+    return True
 
 
 def _read(path: str, columns: Sequence[str]) -> pa.Table:
     with fsspec.open(path, "rb") as f:
-        table = pq.read_table(f, columns=list(columns))
+        names = pq.read_schema(f).names
+        f.seek(0)
+        table = pq.read_table(f, columns=[c for c in columns if c in names])
     return table.filter(pc.is_valid(table["score"]))
 
 
@@ -67,20 +88,38 @@ def _cut(domain: str, scores: np.ndarray, tokens: np.ndarray, fraction: float, b
     return cut
 
 
-def domain_cuts(files: Sequence[str], fraction: float, by: str) -> dict[str, DomainCut]:
-    """Pass 1: per domain, the threshold that keeps the top `fraction` (of documents or tokens)."""
+def domain_cuts(
+    files: Sequence[str], fraction: float, by: str, max_repetition: float | None = None
+) -> dict[str, DomainCut]:
+    """Pass 1: per domain, the threshold that keeps the top `fraction` (of documents or tokens)
+    of the rows eligible under `max_repetition`; documents and tokens count every scored row."""
     scores: dict[str, list[np.ndarray]] = {}
     tokens: dict[str, list[np.ndarray]] = {}
+    stats: dict[str, np.ndarray] = {}  # documents, tokens, score sum, repetition sum, repetition count
+    with_repetition = has_repetition(files)
     for path in files:
-        table = _read(path, ["domain", "score", "n_tokens"])
-        all_scores, all_tokens = table["score"].to_numpy(), table["n_tokens"].to_numpy()
+        table = _read(path, ["domain", "score", "n_tokens", "repetition"])
+        repeated = table["repetition"] if with_repetition else pa.nulls(table.num_rows, pa.float64())
         for domain, rows in _by_domain(table).items():
-            scores.setdefault(domain, []).append(all_scores[rows])
-            tokens.setdefault(domain, []).append(all_tokens[rows])
+            sub = table.take(pa.array(rows, type=pa.int64()))
+            rep = repeated.take(pa.array(rows, type=pa.int64()))
+            stat = stats.setdefault(domain, np.zeros(5))
+            stat += [sub.num_rows, pc.sum(sub["n_tokens"]).as_py() or 0, pc.sum(sub["score"]).as_py() or 0.0,
+                     pc.sum(rep).as_py() or 0.0, pc.count(rep).as_py()]
+            sub = _eligible(sub.append_column("repetition", rep) if "repetition" not in sub.column_names else sub,
+                            max_repetition)
+            scores.setdefault(domain, []).append(sub["score"].to_numpy())
+            tokens.setdefault(domain, []).append(sub["n_tokens"].to_numpy())
     cuts = {}
     for domain in sorted(scores):
         domain_scores, domain_tokens = np.concatenate(scores.pop(domain)), np.concatenate(tokens.pop(domain))
-        cuts[domain] = _cut(domain, domain_scores, domain_tokens, fraction, by)
+        cut = _cut(domain, domain_scores, domain_tokens, fraction, by)
+        documents, total, score_sum, rep_sum, rep_count = stats[domain]
+        cut.documents, cut.tokens = int(documents), int(total)
+        cut.mean_score = score_sum / documents if documents else None
+        cut.mean_repetition = rep_sum / rep_count if rep_count else None
+        cut.too_repetitive = int(documents) - len(domain_scores)
+        cuts[domain] = cut
     return cuts
 
 
@@ -94,11 +133,14 @@ def _resolve_ties(tied: pa.Table, cut: DomainCut, by: str) -> pa.Table:
     return tied.slice(0, int(np.count_nonzero(before < cut.budget - 1e-9)))
 
 
-def selected_rows(files: Sequence[str], cuts: dict[str, DomainCut], by: str) -> pa.Table:
+def selected_rows(
+    files: Sequence[str], cuts: dict[str, DomainCut], by: str, max_repetition: float | None = None
+) -> pa.Table:
     """Pass 2: the selected rows (SELECTED_COLUMNS) of every domain."""
     above, tied = [], {}
     for path in files:
-        table = _read(path, SELECTED_COLUMNS)
+        table = _read(path, SELECTED_COLUMNS + (["repetition"] if max_repetition is not None else []))
+        table = _eligible(table, max_repetition)
         for domain, rows in _by_domain(table).items():
             cut = cuts[domain]
             if cut.threshold is None:
