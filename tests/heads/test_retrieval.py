@@ -1,8 +1,8 @@
 import torch
-from conftest import tiny_llama
 
 from attention_influence.heads.retrieval import attention_argmax, copy_hits
 from attention_influence.masking import enable_masking, record_attention_inputs
+from tests.conftest import tiny_llama
 
 
 def _planted(T=16, span=(3, 7), answer_start=11):

@@ -22,6 +22,7 @@ SCORE_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("reason", pa.string()),
         ("truncated", pa.bool_()),
+        ("repetition", pa.float64()),  # selection/repetition.py
     ]
 )
 

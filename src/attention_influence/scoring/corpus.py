@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
@@ -10,12 +9,15 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 
-from attention_influence.corpus.readers import Fields, Record, count_rows, expand_inputs, read_records
-from attention_influence.corpus.writers import SCORE_SCHEMA, atomic_write_bytes, join, write_json, write_table
+from attention_influence.corpus.readers import Fields, Record, count_rows, expand_inputs
+from attention_influence.corpus.writers import SCORE_SCHEMA, join, write_json
+from attention_influence.distributed import resume
+from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, load_model
 from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
+from attention_influence.selection.repetition import repetition
 
 
 @dataclass
@@ -29,16 +31,18 @@ class ScoreSummary:
     tokens: int = 0
     seconds: float = 0.0
     reasons: dict = field(default_factory=dict)
+    resumed_chunks: int = 0  # chunks found complete on disk and not scored again
+    resumed_tokens: int = 0
 
     @property
     def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
+        return (self.tokens - self.resumed_tokens) / self.seconds if self.seconds else 0.0
 
 
-def _chunks(files: Sequence[str], fields: Fields, size: int) -> Iterator[list[Record]]:
+def _chunks(slices: Sequence[ShardSlice], fields: Fields, size: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
-    for path in files:
-        for record in read_records(path, fields):
+    for piece in slices:
+        for record in read_slice(piece, fields):
             chunk.append(record)
             if len(chunk) >= size:
                 yield chunk
@@ -61,6 +65,7 @@ def _table(records: list[Record], results: list) -> pa.Table:
             ("score", result.score),
             ("reason", result.reason),
             ("truncated", result.truncated),
+            ("repetition", repetition(record.text)),
         ):
             columns[name].append(value)
     return pa.table(columns, schema=SCORE_SCHEMA)
@@ -82,9 +87,15 @@ def score_corpus(
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     progress: bool = True,
+    num_shards: int = 1,
+    shard_index: int = 0,
 ) -> ScoreSummary:
-    """Score every document of `inputs`; write DIR/scores/*.parquet, DIR/errors.jsonl, DIR/run.json."""
+    """Score every document of `inputs` (of shard `shard_index` of `num_shards`); write
+    DIR/scores/*.parquet chunk by chunk (a restart skips complete chunks), DIR/errors.jsonl
+    (DIR/errors-<shard>.jsonl when sharded), DIR/run.json and a completion marker per shard."""
     files = expand_inputs([inputs] if isinstance(inputs, str) else inputs)
+    slices = shard_slices(files, num_shards, shard_index)
+    resume.start_shard(out, num_shards, shard_index, slices, chunk_docs)
     fields = fields or Fields()
     loaded = (
         model
@@ -109,30 +120,33 @@ def score_corpus(
     write_json(join(out, "run.json"), settings)
     summary = ScoreSummary()
     reasons: Counter = Counter()
-    errors: list[dict] = []
     start = time.perf_counter()
-    total = sum(n for n in (count_rows(f) for f in files) if n is not None)
+    total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
     with Progress("score", total=total or None, enabled=progress) as bar:
-        for index, chunk in enumerate(_chunks(files, fields, chunk_docs)):
-            good = [r for r in chunk if r.error is None]
-            results = scorer.score_texts([r.text for r in good])
-            write_table(join(out, "scores", f"part-{index:05d}.parquet"), _table(good, results))
-            for record in chunk:
-                if record.error is not None:
-                    errors.append({"source": record.source, "row": record.row, "id": record.id, "reason": record.error})
-                    reasons[record.error.split(" (")[0]] += 1
-            for result in results:
-                if result.reason:
-                    reasons[result.reason] += 1
-            chunk_tokens = sum(r.n_tokens for r in results)
+        for index, chunk in enumerate(_chunks(slices, fields, chunk_docs)):
+            part = resume.part_path(out, num_shards, shard_index, index)
+            if resume.exists(part):  # done before a restart: count it, do not score it again
+                table, errors = resume.read_chunk(out, num_shards, shard_index, index)
+                summary.resumed_chunks += 1
+                summary.resumed_tokens += sum(table["n_tokens"].to_pylist())
+            else:
+                good = [r for r in chunk if r.error is None]
+                table = _table(good, scorer.score_texts([r.text for r in good]))
+                errors = [{"source": r.source, "row": r.row, "id": r.id, "reason": r.error} for r in chunk if r.error]
+                resume.write_chunk(out, num_shards, shard_index, index, table, errors)
+            reasons.update(e["reason"].split(" (")[0] for e in errors)
+            reasons.update(r for r in table["reason"].to_pylist() if r)
+            chunk_tokens = sum(table["n_tokens"].to_pylist())
             summary.records += len(chunk)
-            summary.scored += sum(r.score is not None for r in results)
-            summary.unscored += sum(r.score is None for r in results)
-            summary.errors += len(chunk) - len(good)
+            summary.scored += table.num_rows - table["score"].null_count
+            summary.unscored += table["score"].null_count
+            summary.errors += len(errors)
             summary.tokens += chunk_tokens
             bar.update(len(chunk), tokens=chunk_tokens)
     summary.seconds = time.perf_counter() - start
     summary.reasons = dict(reasons)
-    atomic_write_bytes(join(out, "errors.jsonl"), "".join(json.dumps(e) + "\n" for e in errors).encode())
-    write_json(join(out, "score_summary.json"), asdict(summary) | {"tokens_per_second": summary.tokens_per_second})
+    report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second}
+    resume.finish_shard(out, num_shards, shard_index, report)
+    if num_shards == 1:
+        write_json(join(out, "score_summary.json"), report)
     return summary
