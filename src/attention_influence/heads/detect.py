@@ -62,7 +62,7 @@ def verify_heads(
 ) -> dict:
     """Table 6 contrast: accuracy (a) unmasked, (b) selected heads masked, (c) as many random
     non-selected heads masked, averaged over `draws` random sets (drawn with `seed`; each draw
-    is reported, since one unlucky draw can hit a head the retrieval circuit needs)."""
+    is reported: one draw can hit a head whose uniform masking hurts on its own)."""
     layers = enable_masking(model)
     chosen = set(map(tuple, selected))
     others = [(i, h) for i, layer in enumerate(layers) for h in range(layer.num_heads) if (i, h) not in chosen]
