@@ -8,6 +8,7 @@ from attention_influence.corpus import Fields
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.masking import enable_masking, mask_heads
 from attention_influence.models import LoadedModel, load_model
+from attention_influence.preflight import check_fraction
 from attention_influence.scoring import Scorer, ScoreSummary, score_corpus
 from attention_influence.selection import select
 
@@ -23,6 +24,7 @@ def run(
     **score_options,
 ) -> dict:
     """The whole job: score every document, then select the top `fraction` of each domain."""
+    check_fraction(fraction)  # before hours of scoring, not after
     summary = score_corpus(inputs, out, heads, model, **score_options)
     selection = select(out, fraction=fraction, by=by)
     return {"score": summary, "selection": selection}

@@ -61,6 +61,14 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
     g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
     g.add_argument("--no-progress", action="store_true")
+    g = p.add_argument_group("faults")
+    g.add_argument(
+        "--on-error",
+        choices=["skip", "fail"],
+        default="skip",
+        help="bad records: list them in DIR/errors.jsonl and go on (skip), or stop at the first (fail)",
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace a run with other settings in --out")
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
@@ -112,6 +120,8 @@ def _score_options(args: argparse.Namespace) -> dict:
         trust_remote_code=args.trust_remote_code,
         allow_pickle=args.allow_pickle,
         progress=not args.no_progress,
+        on_error=args.on_error,
+        overwrite=args.overwrite,
     )
 
 
@@ -132,6 +142,8 @@ def _print_score(summary) -> None:
     )
     for reason, count in sorted(summary.reasons.items()):
         print(f"  {count:>8,}  {reason}")
+    for flag, count in sorted(getattr(summary, "flags", {}).items()):
+        print(f"  {count:>8,}  {flag} (scored)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -139,6 +151,10 @@ def main(argv: list[str] | None = None) -> int:
     from attention_influence import api
 
     try:
+        if hasattr(args, "fraction"):
+            from attention_influence.preflight import check_fraction
+
+            check_fraction(args.fraction)
         if args.command == "select":
             _print_selection(api.select(args.out, fraction=args.fraction, by=args.by))
         elif args.command == "score":

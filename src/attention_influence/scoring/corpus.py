@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -14,8 +12,11 @@ from attention_influence.corpus.readers import Fields, Record, count_rows, expan
 from attention_influence.corpus.writers import SCORE_SCHEMA, atomic_write_bytes, join, write_json, write_table
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, load_model
+from attention_influence.preflight import check_heads_model, check_output_location, claim_output
 from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
+from attention_influence.scoring.isolate import score_isolated
+from attention_influence.scoring.ledger import Ledger
 
 
 @dataclass
@@ -29,6 +30,7 @@ class ScoreSummary:
     tokens: int = 0
     seconds: float = 0.0
     reasons: dict = field(default_factory=dict)
+    flags: dict = field(default_factory=dict)  # scored records repaired on the way (invalid UTF-8)
 
     @property
     def tokens_per_second(self) -> float:
@@ -61,6 +63,7 @@ def _table(records: list[Record], results: list) -> pa.Table:
             ("score", result.score),
             ("reason", result.reason),
             ("truncated", result.truncated),
+            ("flag", record.flag),
         ):
             columns[name].append(value)
     return pa.table(columns, schema=SCORE_SCHEMA)
@@ -82,9 +85,18 @@ def score_corpus(
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     progress: bool = True,
+    on_error: str = "skip",
+    overwrite: bool = False,
 ) -> ScoreSummary:
-    """Score every document of `inputs`; write DIR/scores/*.parquet, DIR/errors.jsonl, DIR/run.json."""
-    files = expand_inputs([inputs] if isinstance(inputs, str) else inputs)
+    """Score every document of `inputs`; write DIR/scores/*.parquet, DIR/errors.jsonl, DIR/run.json.
+
+    Every record read gets a score or a line in DIR/errors.jsonl; `on_error="fail"` raises
+    BadRecordError at the first instead. DIR holding a run with other settings is refused
+    unless `overwrite`."""
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    ledger = Ledger(on_error)
+    files = expand_inputs(inputs)
+    check_output_location(inputs, out)
     fields = fields or Fields()
     loaded = (
         model
@@ -94,6 +106,7 @@ def score_corpus(
         )
     )
     head_set = parse_heads(heads)
+    check_heads_model(head_set.model_fingerprint, head_set.source, loaded.name, loaded.fingerprint)
     scorer = Scorer(loaded, head_set, max_length=max_length, truncate=truncate, batch_tokens=batch_tokens)
     settings = {
         "model": loaded.name,
@@ -106,24 +119,19 @@ def score_corpus(
         "dtype": str(loaded.dtype).removeprefix("torch."),
         "device": str(loaded.device),
     }
+    claim_output(out, settings, overwrite)
     write_json(join(out, "run.json"), settings)
     summary = ScoreSummary()
-    reasons: Counter = Counter()
-    errors: list[dict] = []
     start = time.perf_counter()
     total = sum(n for n in (count_rows(f) for f in files) if n is not None)
     with Progress("score", total=total or None, enabled=progress) as bar:
         for index, chunk in enumerate(_chunks(files, fields, chunk_docs)):
-            good = [r for r in chunk if r.error is None]
-            results = scorer.score_texts([r.text for r in good])
+            ledger.check_records(chunk)
+            usable = [i for i, r in enumerate(chunk) if r.error is None]
+            good = [chunk[i] for i in usable]
+            results = score_isolated(scorer, [r.text for r in good])
+            ledger.add(chunk, dict(zip(usable, results, strict=True)))
             write_table(join(out, "scores", f"part-{index:05d}.parquet"), _table(good, results))
-            for record in chunk:
-                if record.error is not None:
-                    errors.append({"source": record.source, "row": record.row, "id": record.id, "reason": record.error})
-                    reasons[record.error.split(" (")[0]] += 1
-            for result in results:
-                if result.reason:
-                    reasons[result.reason] += 1
             chunk_tokens = sum(r.n_tokens for r in results)
             summary.records += len(chunk)
             summary.scored += sum(r.score is not None for r in results)
@@ -132,7 +140,8 @@ def score_corpus(
             summary.tokens += chunk_tokens
             bar.update(len(chunk), tokens=chunk_tokens)
     summary.seconds = time.perf_counter() - start
-    summary.reasons = dict(reasons)
-    atomic_write_bytes(join(out, "errors.jsonl"), "".join(json.dumps(e) + "\n" for e in errors).encode())
+    ledger.check()
+    summary.reasons, summary.flags = dict(ledger.reasons), dict(ledger.flags)
+    atomic_write_bytes(join(out, "errors.jsonl"), ledger.errors_jsonl())
     write_json(join(out, "score_summary.json"), asdict(summary) | {"tokens_per_second": summary.tokens_per_second})
     return summary

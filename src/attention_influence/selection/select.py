@@ -13,6 +13,7 @@ import pyarrow.parquet as pq
 
 from attention_influence.corpus.readers import PARQUET_SUFFIXES, _compression, iter_raw
 from attention_influence.corpus.writers import join, list_files, write_json, write_jsonl, write_table
+from attention_influence.preflight import check_run_complete
 
 SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
 ADDED_PREFIX = "attninf_"  # selected documents get attninf_score, attninf_loss_base, ...
@@ -68,8 +69,9 @@ def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: b
         raise SelectionError(f"--fraction must be in (0, 1], got {fraction}")
     if by not in ("docs", "tokens"):
         raise SelectionError(f"--by must be docs or tokens, got {by!r}")
+    check_run_complete(out)
     table = read_scores(out, ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked"])
-    table = table.filter(pc.is_valid(table["score"]))
+    table = table.filter(pc.and_kleene(pc.is_valid(table["score"]), pc.is_finite(table["score"])))
     domains: list[DomainSelection] = []
     chosen = []
     domain_col = table["domain"].to_numpy(zero_copy_only=False)
