@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
@@ -27,6 +28,7 @@ JSONL_SUFFIXES = (
 PARQUET_SUFFIXES = (".parquet",)
 MAX_LINE_BYTES = 16 << 20  # a longer line or text is listed as an error, never held in memory
 INVALID_UTF8 = "invalid UTF-8 (replaced)"  # a flag: the record is still scored
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class CorpusError(ValueError):
@@ -119,7 +121,7 @@ def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain:
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates (a JSON "\\ud800" escape): tokenizers reject them
-        return Record(source, row, rid, domain, text.encode("utf-8", "replace").decode("utf-8"), flag=INVALID_UTF8)
+        return Record(source, row, rid, domain, _SURROGATE.sub("\ufffd", text), flag=INVALID_UTF8)
     return Record(source, row, rid, domain, text)
 
 

@@ -81,7 +81,14 @@ def write_jsonl(path: str, rows: Iterable[dict], compression: str | None = None)
     """JSONL (optionally gzip/zstd), atomically."""
     with _temporary(path) as (fs, tmp), fsspec.open(fs.unstrip_protocol(tmp), "wb", compression=compression) as f:
         for row in rows:
-            f.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
+            f.write(_json_line(row))
+
+
+def _json_line(row: dict) -> bytes:
+    try:
+        return (json.dumps(row, ensure_ascii=False) + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate from a "\\ud800" escape: keep it escaped
+        return (json.dumps(row) + "\n").encode()
 
 
 def list_files(folder: str, suffix: str) -> list[str]:

@@ -1,0 +1,123 @@
+"""Every bad record gets a reason, never a crash; every record read is scored or listed in
+DIR/errors.jsonl (the accounting invariant), on a corpus seeded with every kind of bad record."""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import json
+from collections import Counter
+
+import pyarrow.parquet as pq
+import pytest
+from bad_corpus import FLAGGED, GOOD, JSONL_LINES, write_bad_corpus
+
+from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_records
+from attention_influence.scoring import score_corpus
+from attention_influence.scoring.ledger import BadRecordError
+from attention_influence.selection import select
+
+HEADS = "17:3,18:6"
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory):
+    root = tmp_path_factory.mktemp("bad") / "corpus"
+    return root, write_bad_corpus(root)
+
+
+def test_jsonl_reasons(corpus):
+    _, files = corpus
+    records = list(read_records(str(files["mixed"])))
+    assert [r.row for r in records] == list(range(len(JSONL_LINES)))  # blank lines are not records
+    for record, (_, reason) in zip(records, JSONL_LINES, strict=True):
+        assert (record.error or "").split(" (")[0] == (reason or ""), record
+    flagged = [r for r in records if r.flag]
+    assert [r.flag for r in flagged] == [INVALID_UTF8] * FLAGGED
+    assert all(r.error is None and "\ufffd" in r.text for r in flagged)
+
+
+def test_huge_line_is_skipped_not_loaded(corpus):
+    _, files = corpus
+    records = list(read_records(str(files["huge"])))
+    assert [r.error for r in records] == [None, "line longer than 16 MB", None]
+    assert [r.text for r in records if r.text] == [GOOD[2], GOOD[3]]
+
+
+@pytest.mark.parametrize("kind", ["gz", "zst"])
+def test_truncated_archive_keeps_records_before_the_damage(corpus, kind):
+    _, files = corpus
+    records = list(read_records(str(files[kind])))
+    kept, damage = records[:-1], records[-1]
+    assert len(kept) >= 2 and all(r.error is None for r in kept)
+    assert [r.text for r in kept] == [f"Line {i} of a shard: {GOOD[i % 4]}" for i in range(len(kept))]
+    assert damage.error.startswith(("truncated", "invalid JSON")) and damage.row == len(kept)
+
+
+def test_parquet_without_text_column_lists_every_row(corpus):
+    _, files = corpus
+    records = list(read_records(str(files["no_text_column"])))
+    assert [(r.row, r.error) for r in records] == [(i, "Parquet schema has no column 'text'") for i in range(3)]
+
+
+@pytest.mark.parametrize("kind", ["not_parquet", "unreadable"])
+def test_unreadable_file_is_one_listed_record(corpus, kind):
+    _, files = corpus
+    (record,) = read_records(str(files[kind]))
+    assert record.text is None and record.error.startswith(("unreadable Parquet data", "unreadable file"))
+
+
+def test_a_folder_named_like_a_shard_is_unreadable(tmp_path):
+    (tmp_path / "dir.jsonl").mkdir()
+    (record,) = read_records(str(tmp_path / "dir.jsonl"))
+    assert record.error == "unreadable file (Is a directory)"
+
+
+def test_multi_member_gzip_reads_every_member(tmp_path):
+    lines = [json.dumps({"text": f"doc {i}"}).encode() + b"\n" for i in range(10)]
+    path = tmp_path / "multi.jsonl.gz"
+    path.write_bytes(gzip.compress(b"".join(lines[:4])) + gzip.compress(b"".join(lines[4:])))
+    assert [r.text for r in read_records(str(path))] == [f"doc {i}" for i in range(10)]
+
+
+def _digests(root):
+    return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
+
+
+def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
+    root, _ = corpus
+    before = _digests(root)
+    read = [r for path in expand_inputs([str(root)]) for r in read_records(path)]
+    out = tmp_path / "run"
+    summary = score_corpus(str(root), str(out), HEADS, embedded, chunk_docs=64, progress=False)
+
+    scores = pq.read_table(out / "scores").to_pylist()
+    listed = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
+    scored = [s for s in scores if s["score"] is not None]
+    assert len(scored) + len(listed) == len(read) == summary.records
+    assert {(s["source"], s["row"]) for s in scored} | {(e["source"], e["row"]) for e in listed} == {
+        (r.source, r.row) for r in read
+    }
+    assert all(set(e) >= {"source", "row", "reason"} for e in listed)
+    counts = Counter(e["reason"].split(" (")[0] for e in listed)
+    assert counts == Counter(summary.reasons)
+    expected = {"invalid JSON", "not a JSON object", "empty text", "NUL byte in line", "NUL byte in text"}
+    expected |= {"line longer than 16 MB", "Parquet schema has no column 'text'", "unreadable file"}
+    expected |= {"unreadable Parquet data", "truncated gzip file", "truncated zstd file"}
+    expected |= {"missing text field 'text'", "text field 'text' is not a string"}
+    assert expected <= set(counts), expected - set(counts)
+    assert summary.flags == {INVALID_UTF8: FLAGGED}
+    assert sum(s["flag"] == INVALID_UTF8 and s["score"] is not None for s in scores) == FLAGGED
+    assert _digests(root) == before  # inputs untouched
+
+    report = select(str(out), fraction=0.5)
+    assert report["total"]["documents"] == len(scored)
+
+
+def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path):
+    root, files = corpus
+    with pytest.raises(BadRecordError) as caught:
+        score_corpus(str(files["mixed"]), str(tmp_path / "run"), HEADS, embedded, on_error="fail", progress=False)
+    message = str(caught.value)
+    assert message.startswith(f"{files['mixed']}:2: invalid JSON (") and message.endswith("(--on-error fail)")
+    assert "\n" not in message
