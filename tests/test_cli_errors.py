@@ -71,7 +71,7 @@ def test_heads_file_for_another_model(corpus, tmp_path):
     assert not (tmp_path / "out" / "run.json").exists()
 
 
-@pytest.mark.parametrize("fraction", ["0", "1.5", "-0.2", "nan"])
+@pytest.mark.parametrize("fraction", ["0", "1.5", "nan"])
 def test_fraction_outside_0_1(corpus, tmp_path, fraction):
     line = error_line(
         attninf("run", str(corpus), "--heads", "3:1", "--out", str(tmp_path / "o"), "--fraction", fraction)

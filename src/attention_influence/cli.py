@@ -146,15 +146,22 @@ def _print_score(summary) -> None:
         print(f"  {count:>8,}  {flag} (scored)")
 
 
+def _preflight(args: argparse.Namespace) -> None:
+    from attention_influence import preflight
+
+    if hasattr(args, "fraction"):
+        preflight.check_fraction(args.fraction)
+    if hasattr(args, "inputs"):
+        preflight.check_output_location(args.inputs, args.out)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from attention_influence import api
 
     try:
-        if hasattr(args, "fraction"):
-            from attention_influence.preflight import check_fraction
+        _preflight(args)  # before importing torch: bad arguments fail in a second
+        from attention_influence import api
 
-            check_fraction(args.fraction)
         if args.command == "select":
             _print_selection(api.select(args.out, fraction=args.fraction, by=args.by))
         elif args.command == "score":
