@@ -6,6 +6,8 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import os
+import sys
 from collections import Counter
 
 import pyarrow.parquet as pq
@@ -80,6 +82,22 @@ def test_multi_member_gzip_reads_every_member(tmp_path):
     assert [r.text for r in read_records(str(path))] == [f"doc {i}" for i in range(10)]
 
 
+WRITES: list[str] = []  # opens for writing under WATCHED, seen by the audit hook
+READS: list[str] = []
+WATCHED: list[str] = []
+
+
+def _audit(event: str, args: tuple) -> None:
+    if event == "open" and WATCHED and isinstance(args[0], (str, os.PathLike)):
+        path, mode, flags = os.fspath(args[0]), args[1] or "", args[2] or 0
+        writing = any(c in mode for c in "wax+") or flags & (os.O_WRONLY | os.O_RDWR | os.O_APPEND | os.O_CREAT)
+        if path.startswith(WATCHED[0]):
+            (WRITES if writing else READS).append(f"{path} ({mode or flags})")
+
+
+sys.addaudithook(_audit)
+
+
 def _digests(root):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
 
@@ -87,6 +105,7 @@ def _digests(root):
 def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
     root, _ = corpus
     before = _digests(root)
+    WATCHED.append(str(root))
     read = [r for path in expand_inputs([str(root)]) for r in read_records(path)]
     out = tmp_path / "run"
     summary = score_corpus(str(root), str(out), HEADS, embedded, chunk_docs=64, progress=False)
@@ -108,10 +127,11 @@ def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
     assert expected <= set(counts), expected - set(counts)
     assert summary.flags == {INVALID_UTF8: FLAGGED}
     assert sum(s["flag"] == INVALID_UTF8 and s["score"] is not None for s in scores) == FLAGGED
-    assert _digests(root) == before  # inputs untouched
-
     report = select(str(out), fraction=0.5)
     assert report["total"]["documents"] == len(scored)
+    WATCHED.clear()
+    assert READS and WRITES == []  # inputs were opened, never for writing
+    assert _digests(root) == before  # and none changed
 
 
 def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path):
