@@ -36,9 +36,9 @@ def gsm8k_texts() -> list[str]:
 
 @pytest.fixture(scope="session")
 def wikitext_texts() -> list[str]:
-    """Real prose paragraphs from wikitext-2 valid."""
+    """Real prose paragraphs (200-900 characters) from wikitext-2 valid."""
     text = _shared("wikitext-2/valid.txt").read_text()
-    return [p.strip() for p in text.split("\n") if len(p.strip()) > 200][:40]
+    return [p.strip() for p in text.split("\n") if 200 < len(p.strip()) < 900][:40]
 
 
 @pytest.fixture(scope="session")
@@ -51,8 +51,14 @@ def tiny_llama(layers: int = 3, heads: int = 4, kv_heads: int = 2, vocab: int = 
     import transformers
 
     config = transformers.LlamaConfig(
-        vocab_size=vocab, hidden_size=8 * heads, num_hidden_layers=layers, num_attention_heads=heads,
-        num_key_value_heads=kv_heads, intermediate_size=64, initializer_range=0.2, max_position_embeddings=256,
+        vocab_size=vocab,
+        hidden_size=8 * heads,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        intermediate_size=64,
+        initializer_range=0.2,
+        max_position_embeddings=256,
     )
     torch.manual_seed(seed)
     return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()

@@ -11,7 +11,6 @@ from attention_influence.preflight import (
     check_fraction,
     check_heads_model,
     check_output_location,
-    check_run_complete,
     claim_output,
 )
 
@@ -75,7 +74,8 @@ def test_same_settings_resume_and_others_are_refused(tmp_path):
 def test_overwrite_removes_only_the_run_outputs(tmp_path):
     out = tmp_path / "run"
     write_json(str(out / "run.json"), SETTINGS)
-    for name in ("scores/part-00000.parquet", "errors.jsonl", "selected/00000-a.jsonl", "notes.txt", "heads.json"):
+    made = ("scores/part-00000.parquet", "errors.jsonl", "errors-s00001-of-00002.jsonl", "selected/00000-a.jsonl")
+    for name in (*made, "notes.txt", "heads.json"):
         (out / name).parent.mkdir(parents=True, exist_ok=True)
         (out / name).write_text("x")
     claim_output(str(out), SETTINGS | {"heads": [[4, 2]]}, overwrite=True)
@@ -87,11 +87,3 @@ def test_heads_for_another_model():
     check_heads_model("sha256:aa", "heads.json", "m", "sha256:aa")
     with pytest.raises(ArgumentError, match="heads.json was detected on another model"):
         check_heads_model("sha256:bb", "heads.json", "m", "sha256:aa")
-
-
-def test_unfinished_run_is_not_selected(tmp_path):
-    write_json(str(tmp_path / "run.json"), SETTINGS)
-    with pytest.raises(ArgumentError, match="incomplete"):
-        check_run_complete(str(tmp_path))
-    write_json(str(tmp_path / "score_summary.json"), {})
-    check_run_complete(str(tmp_path))

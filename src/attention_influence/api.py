@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from os import PathLike
 
 from attention_influence.corpus import Fields
 from attention_influence.heads import HeadSet, parse_heads
@@ -21,13 +22,35 @@ def run(
     *,
     fraction: float = 0.2,
     by: str = "docs",
+    max_repetition: float | None = None,
+    write_report: bool = True,
     **score_options,
 ) -> dict:
-    """The whole job: score every document, then select the top `fraction` of each domain."""
+    """The whole job: score every document, select the top `fraction` of each domain, write DIR/report.html."""
     check_fraction(fraction)  # before hours of scoring, not after
     summary = score_corpus(inputs, out, heads, model, **score_options)
-    selection = select(out, fraction=fraction, by=by)
-    return {"score": summary, "selection": selection}
+    selection = select(
+        out, fraction=fraction, by=by, max_repetition=max_repetition, progress=score_options.get("progress", True)
+    )
+    result = {"score": summary, "selection": selection}
+    if write_report:
+        heads_file = str(heads) if isinstance(heads, (str, PathLike)) and str(heads).endswith(".json") else None
+        result["report"] = report(out, heads_file=heads_file)
+    return result
+
+
+def report(out: str, heads_file: str | None = None) -> str:
+    """Write DIR/report.html for a scored (and optionally selected) run; returns its path."""
+    from attention_influence.reports.html import write_report
+
+    return write_report(out, heads_file)
+
+
+def explain(text: str, model: LoadedModel | str | None, heads: HeadSet | str | list, **options) -> list:
+    """Per-token (token, loss_base, loss_masked, delta): where the masked heads matter in `text`."""
+    from attention_influence.reports.explain import explain as explain_tokens
+
+    return explain_tokens(text, model, heads, **options)
 
 
 __all__ = [
@@ -37,9 +60,11 @@ __all__ = [
     "ScoreSummary",
     "Scorer",
     "enable_masking",
+    "explain",
     "load_model",
     "mask_heads",
     "parse_heads",
+    "report",
     "run",
     "score_corpus",
     "select",

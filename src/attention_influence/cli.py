@@ -18,11 +18,25 @@ EXAMPLES = {
         examples:
           attninf score examples/corpus --heads 17:3,18:6 --out runs/demo
           attninf score shard-*.parquet --heads heads.json --out runs/x --max-length 2048 --truncate
+          attninf score data/ --heads heads.json --out runs/x --num-shards 64 --shard-index $SLURM_ARRAY_TASK_ID
+          attninf score data/ --heads heads.json --out runs/x --engine ray --ray-address HEAD_IP:6379
     """,
     "select": """
         examples:
           attninf select runs/demo --fraction 0.2
           attninf select runs/demo --fraction 0.1 --by tokens
+          attninf select runs/demo --fraction 0.2 --max-repetition 0.3
+    """,
+    "report": """
+        examples:
+          attninf report runs/demo                 # writes runs/demo/report.html
+          attninf report runs/demo --heads-file heads.json
+    """,
+    "explain": """
+        examples:
+          attninf explain "Some text to look at." --heads 17:3,18:6
+          attninf explain doc.txt --heads heads.json --out explained/
+          attninf explain math-007 --run runs/demo      # an id of a scored run; its model and heads
     """,
 }
 
@@ -61,6 +75,13 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
     g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
     g.add_argument("--no-progress", action="store_true")
+    g = p.add_argument_group("scale-out (docs/scale.md)")
+    g.add_argument("--num-shards", type=int, default=1, help="split the corpus into N shards (one process each)")
+    g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1")
+    g.add_argument("--chunk-docs", type=int, default=512, help="documents per score file; a restart skips done ones")
+    g.add_argument("--engine", choices=["local", "ray"], default="local", help="local: this process; ray: Ray Data")
+    g.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
+    g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
     g = p.add_argument_group("faults")
     g.add_argument(
         "--on-error",
@@ -74,6 +95,18 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
 def _add_select_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain (0, 1]")
     p.add_argument("--by", choices=["docs", "tokens"], default="docs", help="the fraction counts documents or tokens")
+    p.add_argument(
+        "--max-repetition",
+        type=float,
+        default=None,
+        metavar="X",
+        help="exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is above X "
+        "before ranking",
+    )
+
+
+def _add_command(sub, name: str, help: str) -> argparse.ArgumentParser:
+    return sub.add_parser(name, help=help, formatter_class=_formatter, epilog=textwrap.dedent(EXAMPLES[name]))
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -104,6 +137,19 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("out", metavar="DIR", help="a folder written by `attninf score`")
     _add_select_args(p)
+    p.add_argument("--no-progress", action="store_true")
+    p = _add_command(sub, "report", "write DIR/report.html: settings, heads, totals, per-domain plots and documents")
+    p.add_argument("out", metavar="DIR", help="a folder written by `attninf score` (and `select`)")
+    p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
+    p = _add_command(
+        sub, "explain", "colour each token of a document by how much its loss rises when the heads are masked"
+    )
+    p.add_argument("doc", metavar="DOC", help="the document: text, a file, or an id in the run given by --run")
+    p.add_argument("--heads", metavar="H", help='heads.json or "layer:head,..." (default: the --run\'s heads)')
+    p.add_argument("--run", metavar="DIR", help="a scored run: DOC may be one of its ids; default model and heads")
+    p.add_argument("--out", metavar="DIR", help="write DIR/explain.html and DIR/tokens.jsonl instead of printing")
+    p.add_argument("--max-length", type=int, default=None, help="tokens per window (default: as in scoring)")
+    _add_model_args(p)
     return parser
 
 
@@ -122,16 +168,43 @@ def _score_options(args: argparse.Namespace) -> dict:
         progress=not args.no_progress,
         on_error=args.on_error,
         overwrite=args.overwrite,
+        num_shards=args.num_shards,
+        shard_index=args.shard_index,
+        chunk_docs=args.chunk_docs,
     )
 
 
+def _score(args: argparse.Namespace):
+    from attention_influence import api
+
+    if args.engine == "ray":
+        from attention_influence.distributed.ray_engine import score_corpus_ray
+
+        return score_corpus_ray(
+            args.inputs,
+            args.out,
+            args.heads,
+            args.model,
+            address=args.ray_address,
+            actors=args.ray_actors,
+            **_score_options(args),
+        )
+    return api.score_corpus(args.inputs, args.out, args.heads, args.model, **_score_options(args))
+
+
 def _print_selection(report: dict) -> None:
-    print(f"{'domain':<16}{'docs':>8}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}")
+    def fmt(value, spec):
+        return "-" if value is None else format(value, spec)
+
+    print(
+        f"{'domain':<16}{'docs':>8}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}"
+        f"{'mean score':>12}{'mean rep':>10}{'too rep':>9}"
+    )
     for domain, d in report["domains"].items():
-        threshold = "-" if d["threshold"] is None else f"{d['threshold']:.4f}"
         print(
             f"{domain:<16}{d['documents']:>8}{d['selected']:>8}{d['tokens']:>12,}"
-            f"{d['selected_tokens']:>12,}{threshold:>11}"
+            f"{d['selected_tokens']:>12,}{fmt(d['threshold'], '.4f'):>11}{fmt(d.get('mean_score'), '.4f'):>12}"
+            f"{fmt(d.get('mean_repetition'), '.3f'):>10}{d.get('too_repetitive', 0):>9}"
         )
 
 
@@ -163,21 +236,35 @@ def main(argv: list[str] | None = None) -> int:
         from attention_influence import api
 
         if args.command == "select":
-            _print_selection(api.select(args.out, fraction=args.fraction, by=args.by))
-        elif args.command == "score":
-            _print_score(api.score_corpus(args.inputs, args.out, args.heads, args.model, **_score_options(args)))
-        elif args.command == "run":
-            result = api.run(
-                args.inputs,
-                args.out,
-                args.heads,
-                args.model,
-                fraction=args.fraction,
-                by=args.by,
-                **_score_options(args),
+            _print_selection(
+                api.select(
+                    args.out,
+                    fraction=args.fraction,
+                    by=args.by,
+                    max_repetition=args.max_repetition,
+                    progress=not args.no_progress,
+                )
             )
-            _print_score(result["score"])
-            _print_selection(result["selection"])
+        elif args.command == "report":
+            print(f"wrote {api.report(args.out, heads_file=args.heads_file)}")
+        elif args.command == "explain":
+            from attention_influence.reports.command import explain_command
+
+            explain_command(args)
+        elif args.command == "score":
+            _print_score(_score(args))
+        elif args.command == "run":
+            _print_score(_score(args))  # sharded: selects once every shard is done, else says which are not
+            _print_selection(
+                api.select(
+                    args.out,
+                    fraction=args.fraction,
+                    by=args.by,
+                    max_repetition=args.max_repetition,
+                    progress=not args.no_progress,
+                )
+            )
+            print(f"report: {api.report(args.out)}")
         return 0
     except KeyboardInterrupt:
         print("attninf: interrupted", file=sys.stderr)

@@ -1,6 +1,7 @@
 """Checks that run before any work is done, so bad arguments cost a one-line error, not a run:
 the selection fraction, where the output goes, whether DIR already holds another run, and
-whether a heads.json belongs to the loaded model."""
+whether a heads.json belongs to the loaded model. (Whether a run is complete enough to select
+from is distributed/resume.py's check_complete.)"""
 
 from __future__ import annotations
 
@@ -10,12 +11,12 @@ import posixpath
 
 import fsspec
 
-from attention_influence.corpus.writers import exists, join, read_json
+from attention_influence.corpus.writers import join, read_json
 
 # run.json keys that change the scores; a run with the same values may resume in the same DIR
 RUN_SETTINGS = ("fingerprint", "heads", "inputs", "fields", "max_length", "truncate", "dtype")
 # what `attninf score|select` writes into DIR (removed by --overwrite; nothing else is touched)
-RUN_OUTPUTS = ("scores", "errors.jsonl", "score_summary.json", "selection.json", "selected")
+RUN_OUTPUTS = ("scores", "errors.jsonl", "errors-*.jsonl", "score_summary.json", "selection.json", "selected")
 
 
 class ArgumentError(ValueError):
@@ -83,16 +84,8 @@ def claim_output(out: str, settings: dict, overwrite: bool) -> None:
             "use --overwrite to replace it, or another --out"
         )
     for name in RUN_OUTPUTS:
-        path = f"{local.rstrip('/')}/{name}"
-        if fs.exists(path):
+        for path in fs.glob(f"{local.rstrip('/')}/{name}"):
             fs.rm(path, recursive=True)
-
-
-def check_run_complete(out: str) -> None:
-    """A scoring run writes score_summary.json last: without it, DIR/scores is only part of the
-    corpus (a killed run, a full disk) and must not be selected from."""
-    if exists(join(out, "run.json")) and not exists(join(out, "score_summary.json")):
-        raise ArgumentError(f"the run in {out} is incomplete (no score_summary.json): finish it with the same command")
 
 
 def check_heads_model(heads_fingerprint: str | None, heads_source: str, model_name: str, fingerprint: str) -> None:

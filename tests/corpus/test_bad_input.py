@@ -15,6 +15,7 @@ import pytest
 from bad_corpus import FLAGGED, GOOD, JSONL_LINES, write_bad_corpus
 
 from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_records
+from attention_influence.corpus.writers import list_files
 from attention_influence.scoring import score_corpus
 from attention_influence.scoring.ledger import BadRecordError
 from attention_influence.selection import select
@@ -110,7 +111,7 @@ def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
     out = tmp_path / "run"
     summary = score_corpus(str(root), str(out), HEADS, embedded, chunk_docs=64, progress=False)
 
-    scores = pq.read_table(out / "scores").to_pylist()
+    scores = pq.ParquetDataset(list_files(str(out / "scores"), ".parquet")).read().to_pylist()
     listed = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
     scored = [s for s in scores if s["score"] is not None]
     assert len(scored) + len(listed) == len(read) == summary.records

@@ -14,7 +14,7 @@ import pytest
 from full_disk import FullMemoryFileSystem, fill, mount_tmpfs, unmount
 
 from attention_influence.corpus.writers import list_files
-from attention_influence.preflight import ArgumentError
+from attention_influence.distributed.resume import IncompleteRunError, part_path
 from attention_influence.scoring import score_corpus
 from attention_influence.selection import select
 
@@ -38,6 +38,10 @@ def sizes(corpus, embedded, tmp_path_factory) -> dict[str, int]:
     return {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
 
 
+PART_1 = part_path("", 1, 0, 1).lstrip("/")  # scores/s00000-of-00001-c000001.parquet
+BEFORE_PART_1 = ("run.json", "scores/_s00000-of-00001.plan.json", part_path("", 1, 0, 0).lstrip("/"))
+
+
 def _run(corpus, out, model):
     return score_corpus(str(corpus), out, HEADS, model, chunk_docs=2, progress=False)
 
@@ -50,8 +54,8 @@ def _check_stopped_cleanly(out: str) -> None:
     assert 1 <= len(parts) < math.ceil(len(DOCS) / 2)  # it stopped part-way
     for part in parts:
         with fsspec.open(part, "rb") as f:
-            assert pq.read_table(f).num_rows == 2
-    with pytest.raises(ArgumentError, match="incomplete"):
+            assert pq.read_table(f).num_rows == 2  # complete, not half-written
+    with pytest.raises(IncompleteRunError, match="incomplete"):
         select(out, fraction=0.5, write_documents=False)
 
 
@@ -63,7 +67,7 @@ def _check_resumed(out: str) -> None:
 
 
 def test_simulated_full_disk(corpus, embedded, sizes):
-    room = sizes["run.json"] + sizes["scores/part-00000.parquet"] + sizes["scores/part-00001.parquet"] // 2
+    room = sum(sizes[name] for name in BEFORE_PART_1) + sizes[PART_1] // 2
     FullMemoryFileSystem.reset(capacity=room)
     with pytest.raises(OSError) as caught:
         _run(corpus, "fullmem://run", embedded)
@@ -77,7 +81,7 @@ def test_simulated_full_disk(corpus, embedded, sizes):
 def test_real_full_disk(corpus, embedded, sizes, tmp_path):
     """A real tmpfs (needs the right to mount: root), filled but for room for run.json and one part."""
     page = 4096
-    room = sum(math.ceil(sizes[p] / page) * page for p in ("run.json", "scores/part-00000.parquet"))
+    room = sum(math.ceil(sizes[name] / page) * page for name in BEFORE_PART_1)
     try:
         disk = mount_tmpfs(tmp_path / "disk", "512k")
     except OSError as err:

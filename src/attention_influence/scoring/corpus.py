@@ -8,8 +8,10 @@ from dataclasses import asdict, dataclass, field
 
 import pyarrow as pa
 
-from attention_influence.corpus.readers import Fields, Record, count_rows, expand_inputs, read_records
-from attention_influence.corpus.writers import SCORE_SCHEMA, atomic_write_bytes, join, write_json, write_table
+from attention_influence.corpus.readers import Fields, Record, count_rows, expand_inputs
+from attention_influence.corpus.writers import SCORE_SCHEMA, join, write_json
+from attention_influence.distributed import resume
+from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, load_model
 from attention_influence.preflight import check_heads_model, check_output_location, claim_output
@@ -17,6 +19,7 @@ from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.isolate import score_isolated
 from attention_influence.scoring.ledger import Ledger
+from attention_influence.selection.repetition import repetition
 
 
 @dataclass
@@ -30,17 +33,19 @@ class ScoreSummary:
     tokens: int = 0
     seconds: float = 0.0
     reasons: dict = field(default_factory=dict)
+    resumed_chunks: int = 0  # chunks found complete on disk and not scored again
+    resumed_tokens: int = 0
     flags: dict = field(default_factory=dict)  # scored records repaired on the way (invalid UTF-8)
 
     @property
     def tokens_per_second(self) -> float:
-        return self.tokens / self.seconds if self.seconds else 0.0
+        return (self.tokens - self.resumed_tokens) / self.seconds if self.seconds else 0.0
 
 
-def _chunks(files: Sequence[str], fields: Fields, size: int) -> Iterator[list[Record]]:
+def _chunks(slices: Sequence[ShardSlice], fields: Fields, size: int) -> Iterator[list[Record]]:
     chunk: list[Record] = []
-    for path in files:
-        for record in read_records(path, fields):
+    for piece in slices:
+        for record in read_slice(piece, fields):
             chunk.append(record)
             if len(chunk) >= size:
                 yield chunk
@@ -63,6 +68,7 @@ def _table(records: list[Record], results: list) -> pa.Table:
             ("score", result.score),
             ("reason", result.reason),
             ("truncated", result.truncated),
+            ("repetition", repetition(record.text)),
             ("flag", record.flag),
         ):
             columns[name].append(value)
@@ -85,18 +91,23 @@ def score_corpus(
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     progress: bool = True,
+    num_shards: int = 1,
+    shard_index: int = 0,
     on_error: str = "skip",
     overwrite: bool = False,
 ) -> ScoreSummary:
-    """Score every document of `inputs`; write DIR/scores/*.parquet, DIR/errors.jsonl, DIR/run.json.
+    """Score every document of `inputs` (of shard `shard_index` of `num_shards`); write
+    DIR/scores/*.parquet chunk by chunk (a restart skips complete chunks), DIR/errors.jsonl
+    (DIR/errors-<shard>.jsonl when sharded), DIR/run.json and a completion marker per shard.
 
-    Every record read gets a score or a line in DIR/errors.jsonl; `on_error="fail"` raises
+    Every record read gets a score or a line in the errors file; `on_error="fail"` raises
     BadRecordError at the first instead. DIR holding a run with other settings is refused
     unless `overwrite`."""
     inputs = [inputs] if isinstance(inputs, str) else list(inputs)
     ledger = Ledger(on_error)
     files = expand_inputs(inputs)
     check_output_location(inputs, out)
+    slices = shard_slices(files, num_shards, shard_index)
     fields = fields or Fields()
     loaded = (
         model
@@ -120,28 +131,39 @@ def score_corpus(
         "device": str(loaded.device),
     }
     claim_output(out, settings, overwrite)
+    resume.start_shard(out, num_shards, shard_index, slices, chunk_docs)
     write_json(join(out, "run.json"), settings)
     summary = ScoreSummary()
     start = time.perf_counter()
-    total = sum(n for n in (count_rows(f) for f in files) if n is not None)
+    total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
     with Progress("score", total=total or None, enabled=progress) as bar:
-        for index, chunk in enumerate(_chunks(files, fields, chunk_docs)):
-            ledger.check_records(chunk)
-            usable = [i for i, r in enumerate(chunk) if r.error is None]
-            good = [chunk[i] for i in usable]
-            results = score_isolated(scorer, [r.text for r in good])
-            ledger.add(chunk, dict(zip(usable, results, strict=True)))
-            write_table(join(out, "scores", f"part-{index:05d}.parquet"), _table(good, results))
-            chunk_tokens = sum(r.n_tokens for r in results)
+        for index, chunk in enumerate(_chunks(slices, fields, chunk_docs)):
+            part = resume.part_path(out, num_shards, shard_index, index)
+            if resume.exists(part):  # done before a restart: count it, do not score it again
+                table, errors = resume.read_chunk(out, num_shards, shard_index, index)
+                ledger.add_done(len(chunk), table, errors)
+                summary.resumed_chunks += 1
+                summary.resumed_tokens += sum(table["n_tokens"].to_pylist())
+            else:
+                ledger.check_records(chunk)
+                usable = [i for i, r in enumerate(chunk) if r.error is None]
+                good = [chunk[i] for i in usable]
+                results = score_isolated(scorer, [r.text for r in good])
+                table = _table(good, results)
+                errors = ledger.add(chunk, dict(zip(usable, results, strict=True)))
+                resume.write_chunk(out, num_shards, shard_index, index, table, errors)
+            chunk_tokens = sum(table["n_tokens"].to_pylist())
             summary.records += len(chunk)
-            summary.scored += sum(r.score is not None for r in results)
-            summary.unscored += sum(r.score is None for r in results)
-            summary.errors += len(chunk) - len(good)
+            summary.scored += table.num_rows - table["score"].null_count
+            summary.unscored += table["score"].null_count
+            summary.errors += len(errors) - table["score"].null_count  # unscored documents are listed too
             summary.tokens += chunk_tokens
             bar.update(len(chunk), tokens=chunk_tokens)
     summary.seconds = time.perf_counter() - start
     ledger.check()
     summary.reasons, summary.flags = dict(ledger.reasons), dict(ledger.flags)
-    atomic_write_bytes(join(out, "errors.jsonl"), ledger.errors_jsonl())
-    write_json(join(out, "score_summary.json"), asdict(summary) | {"tokens_per_second": summary.tokens_per_second})
+    report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second}
+    resume.finish_shard(out, num_shards, shard_index, report)
+    if num_shards == 1:
+        write_json(join(out, "score_summary.json"), report)
     return summary

@@ -8,6 +8,8 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
+import pyarrow as pa
+
 from attention_influence.corpus.readers import PARQUET_SUFFIXES, Record
 from attention_influence.scoring.engine import DocScore
 
@@ -53,8 +55,10 @@ class Ledger:
             if record.error is not None:
                 self._fail(record, record.error)
 
-    def add(self, records: Sequence[Record], results: dict[int, DocScore]) -> None:
-        """Book a chunk: `results` maps positions in `records` to the scores of usable records."""
+    def add(self, records: Sequence[Record], results: dict[int, DocScore]) -> list[dict]:
+        """Book a chunk: `results` maps positions in `records` to the scores of usable records.
+        Returns the chunk's new errors entries."""
+        first = len(self.entries)
         for index, record in enumerate(records):
             result = results.get(index)
             reason = record.error if result is None else result.reason
@@ -69,6 +73,14 @@ class Ledger:
             self._fail(record, reason)
             self.entries.append({"source": record.source, "row": record.row, "id": record.id, "reason": reason})
             self.reasons[reason_kind(reason)] += 1
+        return self.entries[first:]
+
+    def add_done(self, read: int, table: pa.Table, entries: list[dict]) -> None:
+        """Book a chunk finished before a restart: its score table and its errors entries."""
+        self.read += read
+        self.scored += table.num_rows - table["score"].null_count
+        self.entries.extend(entries)
+        self.reasons.update(reason_kind(e["reason"]) for e in entries)
 
     def _fail(self, record: Record, reason: str) -> None:
         if self.on_error == "fail":

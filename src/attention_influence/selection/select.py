@@ -3,20 +3,19 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from attention_influence.corpus.readers import PARQUET_SUFFIXES, _compression, iter_raw
-from attention_influence.corpus.writers import join, list_files, write_json, write_jsonl, write_table
-from attention_influence.preflight import check_run_complete
+from attention_influence.corpus.writers import join, list_files, write_json
+from attention_influence.distributed.resume import check_complete
+from attention_influence.progress import Progress
+from attention_influence.selection.documents import ADDED_PREFIX, write_selected  # noqa: F401 - re-exported
+from attention_influence.selection.thresholds import domain_cuts, has_repetition, selected_rows
 
 SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
-ADDED_PREFIX = "attninf_"  # selected documents get attninf_score, attninf_loss_base, ...
 
 
 class SelectionError(ValueError):
@@ -31,6 +30,9 @@ class DomainSelection:
     tokens: int
     selected_tokens: int
     threshold: float | None  # lowest selected score
+    mean_score: float | None = None
+    mean_repetition: float | None = None  # None for runs scored before the repetition column
+    too_repetitive: int = 0  # excluded by --max-repetition before ranking
 
 
 def read_scores(out: str, columns: list[str] | None = None) -> pa.Table:
@@ -59,8 +61,18 @@ def rank_domain(scores: np.ndarray, ids: np.ndarray, tokens: np.ndarray, fractio
     return order[:keep]
 
 
-def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: bool = True) -> dict:
+def select(
+    out: str,
+    fraction: float = 0.2,
+    by: str = "docs",
+    write_documents: bool = True,
+    max_repetition: float | None = None,
+    progress: bool = False,
+) -> dict:
     """Keep the top `fraction` of each domain (by document count or by tokens).
+
+    With `max_repetition`, documents whose repetition (selection/repetition.py) is above it are
+    excluded before ranking: they count in `documents` and `too_repetitive`, never in `selected`.
 
     Writes DIR/selection.json and, with `write_documents`, the selected documents under
     DIR/selected/ in their input's format with attninf_* score columns added.
@@ -69,87 +81,46 @@ def select(out: str, fraction: float = 0.2, by: str = "docs", write_documents: b
         raise SelectionError(f"--fraction must be in (0, 1], got {fraction}")
     if by not in ("docs", "tokens"):
         raise SelectionError(f"--by must be docs or tokens, got {by!r}")
-    check_run_complete(out)
-    table = read_scores(out, ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked"])
-    table = table.filter(pc.and_kleene(pc.is_valid(table["score"]), pc.is_finite(table["score"])))
-    domains: list[DomainSelection] = []
-    chosen = []
-    domain_col = table["domain"].to_numpy(zero_copy_only=False)
-    for domain in sorted(set(domain_col.tolist())):
-        sub = table.filter(pc.equal(table["domain"], domain))
-        scores = sub["score"].to_numpy()
-        tokens = sub["n_tokens"].to_numpy()
-        picked = rank_domain(scores, sub["id"].to_numpy(zero_copy_only=False).astype(str), tokens, fraction, by)
-        chosen.append(sub.take(pa.array(picked, type=pa.int64())))
-        domains.append(
-            DomainSelection(
-                domain,
-                len(scores),
-                len(picked),
-                int(tokens.sum()),
-                int(tokens[picked].sum()),
-                float(scores[picked].min()) if len(picked) else None,
-            )
+    check_complete(out)
+    files = list_files(join(out, "scores"), ".parquet")
+    if not files:
+        raise SelectionError(f"no scores under {join(out, 'scores')}: run `attninf score` first")
+    if max_repetition is not None and not has_repetition(files):
+        raise SelectionError("--max-repetition: this run's scores have no repetition column (score it again)")
+    with Progress("select", total=2 * len(files), unit="file", enabled=progress) as bar:
+        cuts = domain_cuts(files, fraction, by, max_repetition)  # pass 1: score columns only
+        bar.update(len(files))
+        selected = selected_rows(files, cuts, by, max_repetition)  # pass 2: the selected rows
+        bar.update(len(files))
+    kept = (
+        {
+            g["domain"]: (g["n_tokens_count"], g["n_tokens_sum"])
+            for g in selected.group_by("domain").aggregate([("n_tokens", "count"), ("n_tokens", "sum")]).to_pylist()
+        }
+        if selected.num_rows
+        else {}
+    )
+    domains = [
+        DomainSelection(
+            d, c.documents, kept.get(d, (0, 0))[0], c.tokens, kept.get(d, (0, 0))[1], c.threshold,
+            c.mean_score, c.mean_repetition, c.too_repetitive,
         )
-    selected = pa.concat_tables(chosen) if chosen else table.slice(0, 0)
+        for d, c in cuts.items()
+    ]
     report = {
         "fraction": fraction,
         "by": by,
+        "max_repetition": max_repetition,
         "domains": {d.domain: {k: v for k, v in d.__dict__.items() if k != "domain"} for d in domains},
         "total": {
             "documents": sum(d.documents for d in domains),
             "selected": sum(d.selected for d in domains),
             "tokens": sum(d.tokens for d in domains),
             "selected_tokens": sum(d.selected_tokens for d in domains),
+            "too_repetitive": sum(d.too_repetitive for d in domains),
         },
     }
     if write_documents:
         report["files"] = write_selected(out, selected)
     write_json(join(out, "selection.json"), report)
     return report
-
-
-def _selected_rows(selected: pa.Table) -> dict[str, dict[int, dict]]:
-    by_source: dict[str, dict[int, dict]] = {}
-    for row in selected.to_pylist():
-        by_source.setdefault(row["source"], {})[row["row"]] = {ADDED_PREFIX + k: row[k] for k in SCORE_COLUMNS} | {
-            ADDED_PREFIX + "domain": row["domain"]
-        }
-    return by_source
-
-
-def _output_name(index: int, source: str) -> str:
-    return f"{index:05d}-{source.rstrip('/').rsplit('/', 1)[-1]}"
-
-
-def write_selected(out: str, selected: pa.Table) -> list[str]:
-    """Copy the selected rows of every source file to DIR/selected/, same format, scores added."""
-    written = []
-    rows_by_source = _selected_rows(selected)
-    for index, source in enumerate(sorted(rows_by_source)):
-        wanted = rows_by_source[source]
-        path = join(out, "selected", _output_name(index, source))
-        if source.lower().endswith(PARQUET_SUFFIXES):
-            write_table(path, _parquet_rows(source, wanted))
-        else:
-            write_jsonl(path, _jsonl_rows(source, wanted), compression=_compression(source))
-        written.append(path)
-    return written
-
-
-def _jsonl_rows(source: str, wanted: dict[int, dict]) -> Iterator[dict]:
-    for row, obj, error in iter_raw(source):
-        if row in wanted and error is None and isinstance(obj, dict):
-            yield obj | wanted[row]
-
-
-def _parquet_rows(source: str, wanted: dict[int, dict]) -> pa.Table:
-    import fsspec
-
-    with fsspec.open(source, "rb") as f:
-        table = pq.read_table(f)
-    rows = sorted(wanted)
-    table = table.take(pa.array(rows, type=pa.int64()))
-    for key in next(iter(wanted.values())):
-        table = table.append_column(key, pa.array([wanted[r][key] for r in rows]))
-    return table

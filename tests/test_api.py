@@ -1,0 +1,29 @@
+"""The Python API mirrors the CLI: score_corpus, select and run on real files."""
+
+from __future__ import annotations
+
+import json
+
+import pyarrow.parquet as pq
+
+from attention_influence import run, score_corpus, select
+
+
+def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> None:
+    corpus = tmp_path / "corpus" / "math"
+    corpus.mkdir(parents=True)
+    docs = [{"id": f"g{i}", "text": t[:300]} for i, t in enumerate(gsm8k_texts[:4])] + [{"id": "x", "text": "!"}]
+    (corpus / "gsm.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs) + "not json\n")
+    heads = [(12, 5), (17, 4)]
+    result = run([str(tmp_path / "corpus")], str(tmp_path / "a"), heads, embedded, fraction=0.5, progress=False)
+    summary = score_corpus(str(tmp_path / "corpus"), str(tmp_path / "b"), heads, embedded, progress=False)
+    report = select(str(tmp_path / "b"), fraction=0.5)
+    assert (summary.records, summary.scored, summary.unscored, summary.errors) == (6, 4, 1, 1)
+    assert result["score"].scored == summary.scored
+    assert result["selection"]["domains"] == report["domains"] and report["domains"]["math"]["selected"] == 2
+    a = {r["id"]: r for r in pq.read_table(tmp_path / "a" / "scores").to_pylist()}
+    b = {r["id"]: r for r in pq.read_table(tmp_path / "b" / "scores").to_pylist()}
+    assert {k: r["score"] for k, r in a.items()} == {k: r["score"] for k, r in b.items()}
+    assert a["x"]["reason"] == "fewer than 2 tokens"
+    (error,) = [json.loads(line) for line in (tmp_path / "b" / "errors.jsonl").read_text().splitlines()]
+    assert error["row"] == 5 and error["reason"].startswith("invalid JSON")

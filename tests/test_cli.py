@@ -1,0 +1,75 @@
+"""The `attninf` command end to end on the shipped sample corpus, with the embedded model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pyarrow.parquet as pq
+import pytest
+
+from tests.conftest import REPO
+
+HEADS = "8:2,12:5,15:1,17:4,20:0,23:7"
+
+
+def attninf(*args: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONPATH=str(REPO / "src"))
+    return subprocess.run(
+        [sys.executable, "-m", "attention_influence.cli", *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=REPO,
+        timeout=900,
+    )
+
+
+@pytest.mark.slow
+def test_run_writes_scores_selection_and_selected_documents(tmp_path) -> None:
+    out = tmp_path / "run"
+    done = attninf(
+        "run",
+        "examples/corpus",
+        "--heads",
+        HEADS,
+        "--out",
+        str(out),
+        "--max-length",
+        "96",
+        "--truncate",
+        "--fraction",
+        "0.25",
+        "--no-progress",
+    )
+    assert done.returncode == 0, done.stderr
+    scores = pq.read_table(out / "scores").to_pylist()
+    assert len(scores) == 36 and {s["domain"] for s in scores} == {"math", "code", "general"}
+    assert all(s["score"] is not None and s["n_tokens"] <= 96 for s in scores)
+    assert {"id", "domain", "source", "row", "n_tokens", "loss_base", "loss_masked", "score"} <= set(scores[0])
+    selection = json.loads((out / "selection.json").read_text())
+    assert {d: v["selected"] for d, v in selection["domains"].items()} == {"code": 3, "general": 3, "math": 3}
+    selected = [json.loads(line) for f in sorted((out / "selected").iterdir()) for line in f.read_text().splitlines()]
+    assert len(selected) == 9 and all("attninf_score" in d and d["text"] for d in selected)
+    for domain, d in selection["domains"].items():
+        kept = [s["attninf_score"] for s in selected if s["domain"] == domain]
+        assert min(kept) == pytest.approx(d["threshold"])
+    assert "math" in done.stdout and "scored 36 of 36" in done.stdout
+    # each stage alone: select again with another fraction on the same scores
+    again = attninf("select", str(out), "--fraction", "0.5", "--by", "tokens")
+    assert again.returncode == 0, again.stderr
+    assert json.loads((out / "selection.json").read_text())["by"] == "tokens"
+
+
+def test_every_command_has_help_with_examples() -> None:
+    for command in ("run", "score", "select", "report", "explain"):
+        done = attninf(command, "--help")
+        assert done.returncode == 0 and "examples:" in done.stdout
+
+
+def test_bad_heads_argument_is_one_line_error(tmp_path) -> None:
+    done = attninf("score", "examples/corpus", "--heads", "3-4", "--out", str(tmp_path / "x"))
+    assert done.returncode == 2
+    assert "bad head" in done.stderr and "Traceback" not in done.stderr
