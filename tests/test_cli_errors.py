@@ -111,7 +111,8 @@ def test_on_error_fail_names_file_and_line(corpus, tmp_path):
 
 def test_pickle_weights_refused_without_allow_pickle(corpus, tmp_path):
     import torch
-    from conftest import tiny_llama
+
+    from tests.conftest import tiny_llama
 
     folder = tmp_path / "pickled"
     model = tiny_llama()

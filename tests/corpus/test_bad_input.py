@@ -12,13 +12,13 @@ from collections import Counter
 
 import pyarrow.parquet as pq
 import pytest
-from bad_corpus import FLAGGED, GOOD, JSONL_LINES, write_bad_corpus
 
 from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_records
 from attention_influence.corpus.writers import list_files
 from attention_influence.scoring import score_corpus
 from attention_influence.scoring.ledger import BadRecordError
 from attention_influence.selection import select
+from tests.corpus.bad_corpus import FLAGGED, GOOD, JSONL_LINES, write_bad_corpus
 
 HEADS = "17:3,18:6"
 

@@ -8,10 +8,10 @@ import errno
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from full_disk import FullMemoryFileSystem
 
 from attention_influence.corpus.readers import expand_inputs, read_records
 from attention_influence.corpus.writers import list_files, write_jsonl, write_table
+from tests.full_disk import FullMemoryFileSystem
 
 TABLE = pa.table({"text": [f"document number {i} " * 20 for i in range(200)]})
 

@@ -8,10 +8,10 @@ import shutil
 
 import pytest
 import torch
-from conftest import tiny_llama
 
 from attention_influence.models import load_model
 from attention_influence.models.loading import ModelLoadError, cache_dir
+from tests.conftest import tiny_llama
 
 
 @pytest.fixture

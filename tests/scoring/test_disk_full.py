@@ -11,12 +11,12 @@ import math
 import fsspec
 import pyarrow.parquet as pq
 import pytest
-from full_disk import FullMemoryFileSystem, fill, mount_tmpfs, unmount
 
 from attention_influence.corpus.writers import list_files
 from attention_influence.distributed.resume import IncompleteRunError, part_path
 from attention_influence.scoring import score_corpus
 from attention_influence.selection import select
+from tests.full_disk import FullMemoryFileSystem, fill, mount_tmpfs, unmount
 
 HEADS = "17:3,18:6"
 DOCS = [f"Step {i}: add {i} apples to the {i + 2} pears in the basket and count them all." for i in range(4)]
