@@ -15,6 +15,7 @@ import pytest
 
 from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_records
 from attention_influence.corpus.writers import list_files
+from attention_influence.distributed.sharding import read_slice, shard_slices
 from attention_influence.scoring import score_corpus
 from attention_influence.scoring.ledger import BadRecordError
 from attention_influence.selection import select
@@ -142,3 +143,18 @@ def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path)
     message = str(caught.value)
     assert message.startswith(f"{files['mixed']}:2: invalid JSON (") and message.endswith("(--on-error fail)")
     assert "\n" not in message
+
+
+@pytest.mark.parametrize("num_shards", [2, 3, 7])
+def test_shards_account_for_every_record(corpus, num_shards):
+    """Sharded reading (files cut into row ranges) lists every bad record exactly once, too."""
+    _, files = corpus
+    paths = sorted(str(files[k]) for k in ("gz", "zst", "parquet", "no_text_column", "not_parquet", "unreadable"))
+    whole = [(r.source, r.row, r.error is None) for path in paths for r in read_records(path)]
+    sharded = [
+        (r.source, r.row, r.error is None)
+        for index in range(num_shards)
+        for piece in shard_slices(paths, num_shards, index)
+        for r in read_slice(piece)
+    ]
+    assert sorted(sharded) == sorted(whole)
