@@ -3,7 +3,6 @@ DIR/errors.jsonl. `--on-error fail` turns the first entry into a BadRecordError 
 
 from __future__ import annotations
 
-import json
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -90,6 +89,3 @@ class Ledger:
         """The accounting invariant: every record read is scored or listed."""
         if self.scored + len(self.entries) != self.read:
             raise AccountingError(f"{self.read} records read but {self.scored} scored + {len(self.entries)} listed")
-
-    def errors_jsonl(self) -> bytes:
-        return "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in self.entries).encode()
