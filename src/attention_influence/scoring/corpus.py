@@ -54,9 +54,12 @@ def _chunks(slices: Sequence[ShardSlice], fields: Fields, size: int) -> Iterator
         yield chunk
 
 
-def _table(records: list[Record], results: list) -> pa.Table:
+def _table(records: list[Record], results: list, repetitions: list[float] | None = None) -> pa.Table:
+    """Score rows; `repetitions` when the records no longer carry their text (the Ray engine)."""
     columns = {name: [] for name in SCORE_SCHEMA.names}
-    for record, result in zip(records, results, strict=True):
+    if repetitions is None:
+        repetitions = [repetition(record.text) for record in records]
+    for record, result, repeated in zip(records, results, repetitions, strict=True):
         for name, value in (
             ("id", record.id),
             ("domain", record.domain),
@@ -68,7 +71,7 @@ def _table(records: list[Record], results: list) -> pa.Table:
             ("score", result.score),
             ("reason", result.reason),
             ("truncated", result.truncated),
-            ("repetition", repetition(record.text)),
+            ("repetition", repeated),
             ("flag", record.flag),
         ):
             columns[name].append(value)
