@@ -7,6 +7,7 @@ import json
 import pyarrow.parquet as pq
 
 from attention_influence import run, score_corpus, select
+from attention_influence.corpus.writers import list_files
 
 
 def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> None:
@@ -21,9 +22,14 @@ def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> Non
     assert (summary.records, summary.scored, summary.unscored, summary.errors) == (6, 4, 1, 1)
     assert result["score"].scored == summary.scored
     assert result["selection"]["domains"] == report["domains"] and report["domains"]["math"]["selected"] == 2
-    a = {r["id"]: r for r in pq.read_table(tmp_path / "a" / "scores").to_pylist()}
-    b = {r["id"]: r for r in pq.read_table(tmp_path / "b" / "scores").to_pylist()}
+    a = {
+        r["id"]: r for r in pq.ParquetDataset(list_files(str(tmp_path / "a" / "scores"), ".parquet")).read().to_pylist()
+    }
+    b = {
+        r["id"]: r for r in pq.ParquetDataset(list_files(str(tmp_path / "b" / "scores"), ".parquet")).read().to_pylist()
+    }
     assert {k: r["score"] for k, r in a.items()} == {k: r["score"] for k, r in b.items()}
     assert a["x"]["reason"] == "fewer than 2 tokens"
-    (error,) = [json.loads(line) for line in (tmp_path / "b" / "errors.jsonl").read_text().splitlines()]
+    short, error = [json.loads(line) for line in (tmp_path / "b" / "errors.jsonl").read_text().splitlines()]
+    assert (short["row"], short["reason"]) == (4, "fewer than 2 tokens")  # every unscored record is listed
     assert error["row"] == 5 and error["reason"].startswith("invalid JSON")

@@ -11,6 +11,7 @@ from attention_influence.heads import HeadSet, detect_heads, parse_heads
 from attention_influence.heads.detect import corpus_texts
 from attention_influence.masking import enable_masking, mask_heads
 from attention_influence.models import LoadedModel, load_model
+from attention_influence.preflight import check_fraction
 from attention_influence.scoring import Scorer, ScoreSummary, score_corpus
 from attention_influence.selection import select
 
@@ -32,6 +33,7 @@ def run(
 
     Without `heads`, the retrieval heads are detected first (probe values drawn from the corpus,
     `detect`: options of `detect_heads`) and written to DIR/heads.json."""
+    check_fraction(fraction)  # before hours of scoring, not after
     heads_file = str(heads) if isinstance(heads, (str, PathLike)) and str(heads).endswith(".json") else None
     detected = None
     if heads is None:

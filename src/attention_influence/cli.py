@@ -92,6 +92,14 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="local: this process; ray: Ray Data")
     g.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
     g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
+    g = p.add_argument_group("faults")
+    g.add_argument(
+        "--on-error",
+        choices=["skip", "fail"],
+        default="skip",
+        help="bad records: list them in DIR/errors.jsonl and go on (skip), or stop at the first (fail)",
+    )
+    g.add_argument("--overwrite", action="store_true", help="replace a run with other settings in --out")
 
 
 def _add_detect_args(p: argparse.ArgumentParser) -> None:
@@ -248,6 +256,8 @@ def _score_options(args: argparse.Namespace) -> dict:
         trust_remote_code=args.trust_remote_code,
         allow_pickle=args.allow_pickle,
         progress=not args.no_progress,
+        on_error=args.on_error,
+        overwrite=args.overwrite,
         num_shards=args.num_shards,
         shard_index=args.shard_index,
         chunk_docs=args.chunk_docs,
@@ -295,13 +305,26 @@ def _print_score(summary) -> None:
     )
     for reason, count in sorted(summary.reasons.items()):
         print(f"  {count:>8,}  {reason}")
+    for flag, count in sorted(getattr(summary, "flags", {}).items()):
+        print(f"  {count:>8,}  {flag} (scored)")
+
+
+def _preflight(args: argparse.Namespace) -> None:
+    from attention_influence import preflight
+
+    if hasattr(args, "fraction"):
+        preflight.check_fraction(args.fraction)
+    if hasattr(args, "inputs"):
+        preflight.check_output_location(args.inputs, args.out)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from attention_influence import api
 
     try:
+        _preflight(args)  # before importing torch: bad arguments fail in a second
+        from attention_influence import api
+
         if args.command == "select":
             _print_selection(
                 api.select(

@@ -3,13 +3,15 @@ paths or any fsspec URL. Every input row comes out as a Record, bad ones with an
 
 from __future__ import annotations
 
-import io
 import json
 import posixpath
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import fsspec
+
+from attention_influence.corpus.streams import DamagedStream, decompressed_blocks, split_lines
 
 JSONL_SUFFIXES = (
     ".jsonl",
@@ -24,7 +26,9 @@ JSONL_SUFFIXES = (
     ".jsonl.zstd",
 )
 PARQUET_SUFFIXES = (".parquet",)
-MAX_LINE_BYTES = 64 << 20
+MAX_LINE_BYTES = 16 << 20  # a longer line or text is listed as an error, never held in memory
+INVALID_UTF8 = "invalid UTF-8 (replaced)"  # a flag: the record is still scored
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class CorpusError(ValueError):
@@ -41,6 +45,7 @@ class Record:
     domain: str
     text: str | None
     error: str | None = None
+    flag: str | None = None  # scored, but repaired on the way (INVALID_UTF8)
 
 
 def is_supported(path: str) -> bool:
@@ -75,7 +80,7 @@ def expand_inputs(paths: Sequence[str]) -> list[str]:
             raise CorpusError(f"input not found: {path}")
         if not found:
             raise CorpusError(f"no JSONL or Parquet files in {path}")
-        files.extend(found)
+        files.extend(p for p in found if ".tmp-" not in p)  # never an unfinished output
     return sorted(dict.fromkeys(files))
 
 
@@ -109,61 +114,115 @@ def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain:
         return Record(source, row, rid, domain, None, f"text field {fields.text!r} is not a string")
     if not text.strip():
         return Record(source, row, rid, domain, None, "empty text")
+    if "\x00" in text:
+        return Record(source, row, rid, domain, None, "NUL byte in text")
+    if len(text) > MAX_LINE_BYTES // 4 and len(text.encode("utf-8", "replace")) > MAX_LINE_BYTES:
+        return Record(source, row, rid, domain, None, f"text longer than {MAX_LINE_BYTES >> 20} MB")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates (a JSON "\\ud800" escape): tokenizers reject them
+        return Record(source, row, rid, domain, _SURROGATE.sub("\ufffd", text), flag=INVALID_UTF8)
     return Record(source, row, rid, domain, text)
 
 
 def iter_raw(path: str) -> Iterator[tuple[int, object, str | None]]:
     """(row, parsed object or None, error) for every row of a file."""
-    if path.lower().endswith(PARQUET_SUFFIXES):
-        yield from _iter_parquet(path)
-    else:
-        yield from _iter_jsonl(path)
+    for row, obj, error, _ in iter_rows(path):
+        yield row, obj, error
 
 
-def _iter_jsonl(path: str) -> Iterator[tuple[int, object, str | None]]:
-    with fsspec.open(path, "rb", compression=_compression(path)) as raw:
-        stream = io.BufferedReader(raw, 1 << 20) if not isinstance(raw, io.BufferedReader) else raw
-        row = 0
-        while True:
-            line = stream.readline(MAX_LINE_BYTES + 1)
-            if not line:
-                break
-            if len(line) > MAX_LINE_BYTES and not line.endswith(b"\n"):
-                while line and not line.endswith(b"\n"):  # skip the rest of the huge line
-                    line = stream.readline(MAX_LINE_BYTES)
-                yield row, None, f"line longer than {MAX_LINE_BYTES >> 20} MB"
+def iter_rows(path: str, text_field: str | None = None) -> Iterator[tuple[int, object, str | None, str | None]]:
+    """(row, parsed object or None, error, flag) for every row of a file; never raises for bad
+    data: a file that cannot be opened, or the damaged tail of one, is one row with an error."""
+    try:
+        if path.lower().endswith(PARQUET_SUFFIXES):
+            yield from _iter_parquet(path, text_field)
+        else:
+            yield from _iter_jsonl(path)
+    except _FileFault as fault:
+        yield fault.row, None, fault.reason, None
+
+
+class _FileFault(Exception):
+    def __init__(self, row: int, reason: str):
+        self.row, self.reason = row, reason
+
+
+def _open_raw(path: str):
+    try:
+        return fsspec.open(path, "rb").open()
+    except OSError as err:
+        raise _FileFault(0, f"unreadable file ({err.strerror or type(err).__name__})") from err
+
+
+def _parse_line(line: bytes) -> tuple[object, str | None, str | None]:
+    """(object, error, flag) of one JSONL line."""
+    if b"\x00" in line:
+        return None, "NUL byte in line", None
+    flag = None
+    try:
+        text = line.decode("utf-8")
+    except UnicodeDecodeError:
+        text, flag = line.decode("utf-8", errors="replace"), INVALID_UTF8
+    try:
+        return json.loads(text), None, flag
+    except json.JSONDecodeError as err:
+        return None, f"invalid JSON ({err.msg} at column {err.colno})", flag
+    except RecursionError:
+        return None, "invalid JSON (nested too deeply)", flag
+
+
+def _iter_jsonl(path: str) -> Iterator[tuple[int, object, str | None, str | None]]:
+    raw = _open_raw(path)
+    row = 0
+    try:
+        with raw:
+            for line in split_lines(decompressed_blocks(raw, _compression(path)), MAX_LINE_BYTES):
+                if line is None:
+                    yield row, None, f"line longer than {MAX_LINE_BYTES >> 20} MB", None
+                elif line.strip():
+                    yield row, *_parse_line(line)
                 row += 1
-                continue
-            if line.strip():
-                text = line.decode("utf-8", errors="replace")
-                try:
-                    yield row, json.loads(text), None
-                except json.JSONDecodeError as err:
-                    yield row, None, f"invalid JSON ({err.msg} at column {err.colno})"
-            row += 1
+    except DamagedStream as err:
+        raise _FileFault(row, str(err)) from err
+    except OSError as err:
+        raise _FileFault(row, f"read error ({err.strerror or err})") from err
 
 
-def _iter_parquet(path: str) -> Iterator[tuple[int, object, str | None]]:
+def _iter_parquet(path: str, text_field: str | None) -> Iterator[tuple[int, object, str | None, str | None]]:
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
-    with fsspec.open(path, "rb") as f:
-        parquet = pq.ParquetFile(f)
-        row = 0
-        for batch in parquet.iter_batches(batch_size=1024):
-            for obj in batch.to_pylist():
-                yield row, obj, None
-                row += 1
+    raw = _open_raw(path)
+    row = 0
+    try:
+        with raw:
+            parquet = pq.ParquetFile(raw)
+            if text_field is not None and text_field not in parquet.schema_arrow.names:
+                reason = f"Parquet schema has no column {text_field!r}"
+                for row in range(parquet.metadata.num_rows):  # every row listed, none read
+                    yield row, None, reason, None
+                return
+            for batch in parquet.iter_batches(batch_size=1024):
+                for obj in batch.to_pylist():
+                    yield row, obj, None, None
+                    row += 1
+    except (pa.ArrowException, OSError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise _FileFault(row, f"unreadable Parquet data ({first})") from err
 
 
 def read_records(path: str, fields: Fields | None = None) -> Iterator[Record]:
     """Every row of one file as a Record (bad rows carry an error, never raise)."""
     fields = fields or Fields()
     fallback = fields.domain or default_domain(path)
-    for row, obj, error in iter_raw(path):
+    for row, obj, error, flag in iter_rows(path, fields.text):
         if error:
             yield Record(source=path, row=row, id=f"{path}:{row}", domain=fallback, text=None, error=error)
         else:
-            yield _record(path, row, obj, fields, fallback)
+            record = _record(path, row, obj, fields, fallback)
+            record.flag = record.flag or (flag if record.error is None else None)
+            yield record
 
 
 def count_rows(path: str) -> int | None:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 
 import fsspec
 import pyarrow as pa
@@ -23,6 +24,7 @@ SCORE_SCHEMA = pa.schema(
         ("reason", pa.string()),
         ("truncated", pa.bool_()),
         ("repetition", pa.float64()),  # selection/repetition.py
+        ("flag", pa.string()),  # scored, but the input was repaired (e.g. invalid UTF-8 replaced)
     ]
 )
 
@@ -35,13 +37,25 @@ def _commit(fs: fsspec.AbstractFileSystem, tmp: str, path: str) -> None:
     fs.mv(tmp, path)
 
 
-def atomic_write_bytes(path: str, data: bytes) -> None:
+@contextlib.contextmanager
+def _temporary(path: str) -> Iterator[tuple[fsspec.AbstractFileSystem, str]]:
+    """(fs, temporary path) to write; renamed to `path` on success, removed on any failure
+    (disk full, interrupt), so a reader never sees a half-written file under the final name."""
     fs, _, (local,) = fsspec.get_fs_token_paths(path)
     fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
     tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
-    with fs.open(tmp, "wb") as f:
-        f.write(data)
+    try:
+        yield fs, tmp
+    except BaseException:
+        with contextlib.suppress(Exception):
+            fs.rm(tmp)
+        raise
     _commit(fs, tmp, local)
+
+
+def atomic_write_bytes(path: str, data: bytes) -> None:
+    with _temporary(path) as (fs, tmp), fs.open(tmp, "wb") as f:
+        f.write(data)
 
 
 def write_json(path: str, obj: object) -> None:
@@ -60,23 +74,22 @@ def exists(path: str) -> bool:
 
 def write_table(path: str, table: pa.Table) -> None:
     """Parquet, atomically."""
-    fs, _, (local,) = fsspec.get_fs_token_paths(path)
-    fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
-    tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
-    with fs.open(tmp, "wb") as f:
+    with _temporary(path) as (fs, tmp), fs.open(tmp, "wb") as f:
         pq.write_table(table, f)
-    _commit(fs, tmp, local)
 
 
 def write_jsonl(path: str, rows: Iterable[dict], compression: str | None = None) -> None:
     """JSONL (optionally gzip/zstd), atomically."""
-    fs, _, (local,) = fsspec.get_fs_token_paths(path)
-    fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
-    tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
-    with fsspec.open(f"{fs.unstrip_protocol(tmp)}", "wb", compression=compression) as f:
+    with _temporary(path) as (fs, tmp), fsspec.open(fs.unstrip_protocol(tmp), "wb", compression=compression) as f:
         for row in rows:
-            f.write((json.dumps(row, ensure_ascii=False) + "\n").encode())
-    _commit(fs, tmp, local)
+            f.write(_json_line(row))
+
+
+def _json_line(row: dict) -> bytes:
+    try:
+        return (json.dumps(row, ensure_ascii=False) + "\n").encode()
+    except UnicodeEncodeError:  # a lone surrogate from a "\\ud800" escape: keep it escaped
+        return (json.dumps(row) + "\n").encode()
 
 
 def list_files(folder: str, suffix: str) -> list[str]:

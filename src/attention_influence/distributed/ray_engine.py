@@ -24,11 +24,13 @@ from attention_influence.corpus.writers import atomic_write_bytes, join, list_fi
 from attention_influence.distributed import resume
 from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_name, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
+from attention_influence.preflight import ArgumentError, check_output_location, claim_output
 from attention_influence.scoring.corpus import ScoreSummary, _table
+from attention_influence.selection.repetition import repetition
 
 TOKEN_SCHEMA = pa.schema(
     [("id", pa.string()), ("domain", pa.string()), ("source", pa.string()), ("row", pa.int64())]
-    + [("input_ids", pa.list_(pa.int32()))]
+    + [("flag", pa.string()), ("repetition", pa.float64()), ("input_ids", pa.list_(pa.int32()))]
 )
 
 
@@ -64,7 +66,7 @@ def _read_batches(item: pa.Table, fields: dict, out: str, shard: tuple[int, int]
             errors.append({"source": record.source, "row": record.row, "id": record.id, "reason": record.error})
             continue
         rows.append({"id": record.id, "domain": record.domain, "source": record.source, "row": record.row})
-        rows[-1]["text"] = record.text
+        rows[-1] |= {"flag": record.flag, "text": record.text}
         if len(rows) >= size:
             yield pa.Table.from_pylist(rows)
             rows = []
@@ -84,8 +86,10 @@ class Tokenize:
     def __call__(self, batch: pa.Table) -> pa.Table:
         if self.tokenizer is None:
             self.tokenizer = _load_tokenizer(self.model, self.trust_remote_code)
-        ids = self.tokenizer(batch["text"].to_pylist(), add_special_tokens=True)["input_ids"]
-        columns = [batch[name] for name in TOKEN_SCHEMA.names[:-1]] + [pa.array(ids, pa.list_(pa.int32()))]
+        texts = batch["text"].to_pylist()
+        ids = self.tokenizer(texts, add_special_tokens=True)["input_ids"]
+        columns = [batch[name].cast(TOKEN_SCHEMA.field(name).type) for name in TOKEN_SCHEMA.names[:-2]]
+        columns += [pa.array([repetition(t) for t in texts], pa.float64()), pa.array(ids, pa.list_(pa.int32()))]
         return pa.Table.from_arrays(columns, schema=TOKEN_SCHEMA)
 
 
@@ -117,10 +121,9 @@ class ScoreActor:
         if self.scorer is None:
             self.scorer = self._load()
         results = self.scorer.score_token_lists(batch["input_ids"].to_pylist())
-        records = [
-            Record(r["source"], r["row"], r["id"], r["domain"], None) for r in batch.drop(["input_ids"]).to_pylist()
-        ]
-        return _table(records, results)
+        rows = batch.drop(["input_ids"]).to_pylist()
+        records = [Record(r["source"], r["row"], r["id"], r["domain"], None, flag=r["flag"]) for r in rows]
+        return _table(records, results, [r["repetition"] for r in rows])
 
 
 def _filesystem(path: str):
@@ -186,12 +189,18 @@ def score_corpus_ray(
     progress: bool = True,
     num_shards: int = 1,
     shard_index: int = 0,
+    on_error: str = "skip",
+    overwrite: bool = False,
 ) -> ScoreSummary:
     """`score_corpus` on Ray Data: joins the cluster at `address` (default: a local one)."""
     ray = _import_ray()
     if not isinstance(model, str | None):
         raise TypeError("--engine ray loads the model in each actor: pass a model name, not a LoadedModel")
-    files = expand_inputs([inputs] if isinstance(inputs, str) else inputs)
+    if on_error != "skip":
+        raise ArgumentError("--on-error fail needs --engine local (Ray lists bad records in errors files)")
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    files = expand_inputs(inputs)
+    check_output_location(inputs, out)
     slices = shard_slices(files, num_shards, shard_index)
     fields = fields or Fields()
     head_list = [list(h) for h in parse_heads(heads).heads]  # parsed once, shared by value
@@ -215,6 +224,7 @@ def score_corpus_ray(
         "dtype": dtype,
         "device": device,
     }
+    claim_output(out, settings, overwrite)
     write_json(join(out, "run.json"), settings)
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)

@@ -16,6 +16,7 @@ from attention_influence.corpus.readers import (
     _compression,
     _record,
     default_domain,
+    iter_rows,
     read_records,
 )
 
@@ -35,7 +36,15 @@ class ShardSlice:
 
 def exact_rows(path: str) -> int:
     """Rows of a file as the readers number them: Parquet metadata, or JSONL lines (a last line
-    without a trailing newline counts)."""
+    without a trailing newline counts). A damaged or unreadable file counts as the readers see
+    it: its sound rows, then one row for the damage."""
+    try:
+        return _counted_rows(path)
+    except Exception:  # noqa: BLE001 - EOFError, zlib/zstd/Arrow errors, OSError: let the reader say
+        return max((row for row, *_ in iter_rows(path)), default=-1) + 1
+
+
+def _counted_rows(path: str) -> int:
     if path.lower().endswith(PARQUET_SUFFIXES):
         import pyarrow.parquet as pq
 
@@ -82,14 +91,20 @@ def _parquet_slice(piece: ShardSlice, fields: Fields) -> Iterator[Record]:
     import pyarrow.parquet as pq
 
     fallback = fields.domain or default_domain(piece.path)
-    with fsspec.open(piece.path, "rb") as f:
-        parquet, offset = pq.ParquetFile(f), 0
-        for group in range(parquet.num_row_groups):
-            rows = parquet.metadata.row_group(group).num_rows
-            if offset + rows > piece.start and (piece.stop is None or offset < piece.stop):
-                for row, obj in enumerate(parquet.read_row_group(group).to_pylist(), start=offset):
-                    yield _record(piece.path, row, obj, fields, fallback)
-            offset += rows
+    row = piece.start
+    try:
+        with fsspec.open(piece.path, "rb") as f:
+            parquet, offset = pq.ParquetFile(f), 0
+            for group in range(parquet.num_row_groups):
+                rows = parquet.metadata.row_group(group).num_rows
+                if offset + rows > piece.start and (piece.stop is None or offset < piece.stop):
+                    for row, obj in enumerate(parquet.read_row_group(group).to_pylist(), start=offset):
+                        yield _record(piece.path, row, obj, fields, fallback)
+                    row = offset + rows
+                offset += rows
+    except Exception as err:  # noqa: BLE001 - a damaged file is one listed record, as in read_records
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        yield Record(piece.path, row, f"{piece.path}:{row}", fallback, None, f"unreadable Parquet data ({first})")
 
 
 def read_slice(piece: ShardSlice, fields: Fields | None = None) -> Iterator[Record]:

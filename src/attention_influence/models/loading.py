@@ -189,6 +189,7 @@ def load_model(
     except (OSError, ValueError, KeyError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         hint = " (pickle weights need --allow-pickle)" if "safetensors" in str(err).lower() else ""
+        hint = hint or (" (it runs only with --trust-remote-code)" if "custom code" in str(err) else "")
         raise ModelLoadError(f"cannot load model {name}: {first}{hint}") from err
     model.to(device).eval().requires_grad_(False)
     if fingerprint is None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 
@@ -15,8 +14,11 @@ from attention_influence.distributed import resume
 from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, load_model
+from attention_influence.preflight import check_heads_model, check_output_location, claim_output
 from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
+from attention_influence.scoring.isolate import score_isolated
+from attention_influence.scoring.ledger import Ledger
 from attention_influence.selection.repetition import repetition
 
 
@@ -33,6 +35,7 @@ class ScoreSummary:
     reasons: dict = field(default_factory=dict)
     resumed_chunks: int = 0  # chunks found complete on disk and not scored again
     resumed_tokens: int = 0
+    flags: dict = field(default_factory=dict)  # scored records repaired on the way (invalid UTF-8)
 
     @property
     def tokens_per_second(self) -> float:
@@ -51,9 +54,12 @@ def _chunks(slices: Sequence[ShardSlice], fields: Fields, size: int) -> Iterator
         yield chunk
 
 
-def _table(records: list[Record], results: list) -> pa.Table:
+def _table(records: list[Record], results: list, repetitions: list[float] | None = None) -> pa.Table:
+    """Score rows; `repetitions` when the records no longer carry their text (the Ray engine)."""
     columns = {name: [] for name in SCORE_SCHEMA.names}
-    for record, result in zip(records, results, strict=True):
+    if repetitions is None:
+        repetitions = [repetition(record.text) for record in records]
+    for record, result, repeated in zip(records, results, repetitions, strict=True):
         for name, value in (
             ("id", record.id),
             ("domain", record.domain),
@@ -65,7 +71,8 @@ def _table(records: list[Record], results: list) -> pa.Table:
             ("score", result.score),
             ("reason", result.reason),
             ("truncated", result.truncated),
-            ("repetition", repetition(record.text)),
+            ("repetition", repeated),
+            ("flag", record.flag),
         ):
             columns[name].append(value)
     return pa.table(columns, schema=SCORE_SCHEMA)
@@ -89,13 +96,21 @@ def score_corpus(
     progress: bool = True,
     num_shards: int = 1,
     shard_index: int = 0,
+    on_error: str = "skip",
+    overwrite: bool = False,
 ) -> ScoreSummary:
     """Score every document of `inputs` (of shard `shard_index` of `num_shards`); write
     DIR/scores/*.parquet chunk by chunk (a restart skips complete chunks), DIR/errors.jsonl
-    (DIR/errors-<shard>.jsonl when sharded), DIR/run.json and a completion marker per shard."""
-    files = expand_inputs([inputs] if isinstance(inputs, str) else inputs)
+    (DIR/errors-<shard>.jsonl when sharded), DIR/run.json and a completion marker per shard.
+
+    Every record read gets a score or a line in the errors file; `on_error="fail"` raises
+    BadRecordError at the first instead. DIR holding a run with other settings is refused
+    unless `overwrite`."""
+    inputs = [inputs] if isinstance(inputs, str) else list(inputs)
+    ledger = Ledger(on_error)
+    files = expand_inputs(inputs)
+    check_output_location(inputs, out)
     slices = shard_slices(files, num_shards, shard_index)
-    resume.start_shard(out, num_shards, shard_index, slices, chunk_docs)
     fields = fields or Fields()
     loaded = (
         model
@@ -105,6 +120,7 @@ def score_corpus(
         )
     )
     head_set = parse_heads(heads)
+    check_heads_model(head_set.model_fingerprint, head_set.source, loaded.name, loaded.fingerprint)
     scorer = Scorer(loaded, head_set, max_length=max_length, truncate=truncate, batch_tokens=batch_tokens)
     settings = {
         "model": loaded.name,
@@ -117,9 +133,10 @@ def score_corpus(
         "dtype": str(loaded.dtype).removeprefix("torch."),
         "device": str(loaded.device),
     }
+    claim_output(out, settings, overwrite)
+    resume.start_shard(out, num_shards, shard_index, slices, chunk_docs)
     write_json(join(out, "run.json"), settings)
     summary = ScoreSummary()
-    reasons: Counter = Counter()
     start = time.perf_counter()
     total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
     with Progress("score", total=total or None, enabled=progress) as bar:
@@ -127,24 +144,27 @@ def score_corpus(
             part = resume.part_path(out, num_shards, shard_index, index)
             if resume.exists(part):  # done before a restart: count it, do not score it again
                 table, errors = resume.read_chunk(out, num_shards, shard_index, index)
+                ledger.add_done(len(chunk), table, errors)
                 summary.resumed_chunks += 1
                 summary.resumed_tokens += sum(table["n_tokens"].to_pylist())
             else:
-                good = [r for r in chunk if r.error is None]
-                table = _table(good, scorer.score_texts([r.text for r in good]))
-                errors = [{"source": r.source, "row": r.row, "id": r.id, "reason": r.error} for r in chunk if r.error]
+                ledger.check_records(chunk)
+                usable = [i for i, r in enumerate(chunk) if r.error is None]
+                good = [chunk[i] for i in usable]
+                results = score_isolated(scorer, [r.text for r in good])
+                table = _table(good, results)
+                errors = ledger.add(chunk, dict(zip(usable, results, strict=True)))
                 resume.write_chunk(out, num_shards, shard_index, index, table, errors)
-            reasons.update(e["reason"].split(" (")[0] for e in errors)
-            reasons.update(r for r in table["reason"].to_pylist() if r)
             chunk_tokens = sum(table["n_tokens"].to_pylist())
             summary.records += len(chunk)
             summary.scored += table.num_rows - table["score"].null_count
             summary.unscored += table["score"].null_count
-            summary.errors += len(errors)
+            summary.errors += len(errors) - table["score"].null_count  # unscored documents are listed too
             summary.tokens += chunk_tokens
             bar.update(len(chunk), tokens=chunk_tokens)
     summary.seconds = time.perf_counter() - start
-    summary.reasons = dict(reasons)
+    ledger.check()
+    summary.reasons, summary.flags = dict(ledger.reasons), dict(ledger.flags)
     report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second}
     resume.finish_shard(out, num_shards, shard_index, report)
     if num_shards == 1:

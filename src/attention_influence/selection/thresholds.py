@@ -58,7 +58,7 @@ def _read(path: str, columns: Sequence[str]) -> pa.Table:
         names = pq.read_schema(f).names
         f.seek(0)
         table = pq.read_table(f, columns=[c for c in columns if c in names])
-    return table.filter(pc.is_valid(table["score"]))
+    return table.filter(pc.and_kleene(pc.is_valid(table["score"]), pc.is_finite(table["score"])))
 
 
 def _by_domain(table: pa.Table) -> dict[str, np.ndarray]:

@@ -1,0 +1,44 @@
+"""Score a chunk so that one document that breaks the tokenizer or the model (an exception, out
+of memory) costs only that document: on failure, retry the documents one by one. When every
+document fails alone, the model or device is broken: that error is raised."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from attention_influence.scoring.engine import DocScore, Scorer
+
+
+def _failed(err: BaseException) -> DocScore:
+    detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
+    return DocScore(0, 0, None, None, None, f"scoring failed ({type(err).__name__}: {detail})")
+
+
+def _checked(result: DocScore) -> DocScore:
+    """No non-finite number is ever reported as a score."""
+    values = (result.score, result.loss_base, result.loss_masked)
+    if result.score is not None and not all(v is not None and math.isfinite(v) for v in values):
+        return DocScore(result.n_tokens, result.n_predicted, None, None, None, "non-finite loss", result.truncated)
+    return result
+
+
+def score_isolated(scorer: Scorer, texts: Sequence[str]) -> list[DocScore]:
+    """scorer.score_texts(texts), but a failing document gets a reason instead of an exception."""
+    if not texts:
+        return []
+    try:
+        return [_checked(r) for r in scorer.score_texts(texts)]
+    except (RuntimeError, ValueError, TypeError, MemoryError) as err:  # torch OOM is a RuntimeError
+        if len(texts) == 1:
+            return [_failed(err)]
+    results, first_error = [], None
+    for text in texts:
+        try:
+            results.extend(_checked(r) for r in scorer.score_texts([text]))
+        except (RuntimeError, ValueError, TypeError, MemoryError) as err:
+            first_error = first_error or err
+            results.append(_failed(err))
+    if all(r.reason and r.reason.startswith("scoring failed") for r in results):
+        raise first_error  # every document fails alone: the model or device is broken, not the data
+    return results
