@@ -13,6 +13,7 @@ from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.masking import enable_masking, mask_heads, validate_heads
 from attention_influence.models import LoadedModel
 from attention_influence.scoring.losses import LossHead
+from attention_influence.scoring.shared_prefix import doubled_batch, first_masked_layer
 
 MAX_DEFAULT_LENGTH = 4096
 
@@ -72,6 +73,8 @@ class Scorer:
         truncate: bool = False,
         batch_tokens: int = 8192,
         chunk_tokens: int = 1024,
+        shared_prefix: bool = True,
+        compile: bool = False,
     ):
         self.loaded = loaded
         self.model = loaded.model
@@ -86,6 +89,17 @@ class Scorer:
         self.batch_tokens = max(batch_tokens, self.max_length)
         self.loss_head = LossHead(self.model, chunk_tokens)
         self.pad_id = self.tokenizer.pad_token_id or 0
+        self.shared_prefix = shared_prefix
+        self.first_layer = first_masked_layer(self.heads)
+        self.real_tokens = 0  # tokens scored so far
+        self.padded_tokens = 0  # rows x longest, summed over batches
+        if compile:
+            compile_layers(self.model)
+
+    @property
+    def padding_fraction(self) -> float:
+        """Fraction of the batches' token slots that held padding."""
+        return 1 - self.real_tokens / self.padded_tokens if self.padded_tokens else 0.0
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
         return self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]
@@ -100,8 +114,21 @@ class Scorer:
         return ids.to(self.loaded.device), mask.to(self.loaded.device)
 
     def segment_losses(self, seqs: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
-        """Summed cross-entropy per segment, (B,) base and (B,) masked."""
+        """Summed cross-entropy per segment, (B,) base and (B,) masked, from one shared pass:
+        the layers below the first masked one run once, the others on base + masked rows."""
         ids, mask = self._batch_tensors(seqs)
+        self.real_tokens += int(mask.sum())
+        self.padded_tokens += mask.numel()
+        if not self.shared_prefix or self.first_layer is None:
+            return self.separate_losses(ids, mask)
+        batch = ids.shape[0]
+        masked_rows = torch.arange(2 * batch, device=ids.device) >= batch  # (2B,): base rows, then masked
+        with doubled_batch(self.model, self.first_layer, batch), mask_heads(self.model, self.heads, rows=masked_rows):
+            losses = self.loss_head.target_losses(ids, mask).sum(1)  # (2B,)
+        return losses[:batch].double().cpu(), losses[batch:].double().cpu()
+
+    def separate_losses(self, ids: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The naive way: two full passes, base then masked; (B,) summed losses each."""
         base = self.loss_head.target_losses(ids, mask).sum(1)
         with mask_heads(self.model, self.heads):
             masked = self.loss_head.target_losses(ids, mask).sum(1)
@@ -142,3 +169,12 @@ class Scorer:
 
     def score_texts(self, texts: Sequence[str]) -> list[DocScore]:
         return self.score_token_lists(self.tokenize(texts))
+
+
+def compile_layers(model: torch.nn.Module) -> None:
+    """torch.compile each decoder layer's forward (dynamic shapes); hooks and masking stay outside
+    the compiled graph's inputs, so the shared-prefix pass and head masking keep working."""
+    from attention_influence.scoring.shared_prefix import decoder_layers
+
+    for layer in {id(m): m for m in decoder_layers(model)}.values():
+        layer.forward = torch.compile(layer.forward, dynamic=True)
