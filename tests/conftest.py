@@ -51,8 +51,14 @@ def tiny_llama(layers: int = 3, heads: int = 4, kv_heads: int = 2, vocab: int = 
     import transformers
 
     config = transformers.LlamaConfig(
-        vocab_size=vocab, hidden_size=8 * heads, num_hidden_layers=layers, num_attention_heads=heads,
-        num_key_value_heads=kv_heads, intermediate_size=64, initializer_range=0.2, max_position_embeddings=256,
+        vocab_size=vocab,
+        hidden_size=8 * heads,
+        num_hidden_layers=layers,
+        num_attention_heads=heads,
+        num_key_value_heads=kv_heads,
+        intermediate_size=64,
+        initializer_range=0.2,
+        max_position_embeddings=256,
     )
     torch.manual_seed(seed)
     return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
