@@ -203,7 +203,7 @@ def main() -> int:
     parser.add_argument("--dtype", default="float32")
     parser.add_argument("--docs", type=int, default=48)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--quick", action="store_true", help="16 documents, 2 rounds")
+    parser.add_argument("--quick", action="store_true", help="8 documents, 2 rounds")
     parser.add_argument("--heads", default=None, help="heads.json or 'l:h,...' (default: 5%% in upper-middle layers)")
     parser.add_argument("--batch-tokens", type=int, default=8192)
     parser.add_argument("--naive-batch", type=int, default=8, help="documents per batch in (b)")
@@ -215,7 +215,7 @@ def main() -> int:
     parser.add_argument("--max-batches", type=int, default=None, help="with --memory: stop after this many batches")
     args = parser.parse_args()
     if args.quick:
-        args.docs, args.rounds = 16, 2
+        args.docs, args.rounds = 8, 2
     if args.threads:
         torch.set_num_threads(args.threads)
     loaded = load(args)

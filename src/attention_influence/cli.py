@@ -60,6 +60,13 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     )
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
     g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
+    g.add_argument(
+        "--buffer-docs", type=int, default=4096, help="documents sorted by length together (and per output part)"
+    )
+    g.add_argument(
+        "--no-shared-prefix", action="store_true", help="two full passes instead of one shared pass (slower)"
+    )
+    g.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
     g.add_argument("--no-progress", action="store_true")
 
 
@@ -107,6 +114,9 @@ def _score_options(args: argparse.Namespace) -> dict:
         max_length=args.max_length,
         truncate=args.truncate,
         batch_tokens=args.batch_tokens,
+        chunk_docs=args.buffer_docs,
+        shared_prefix=not args.no_shared_prefix,
+        compile=args.compile,
         device=args.device,
         dtype=args.dtype,
         trust_remote_code=args.trust_remote_code,
@@ -129,6 +139,9 @@ def _print_score(summary) -> None:
     print(
         f"scored {summary.scored:,} of {summary.records:,} records ({summary.tokens:,} tokens, "
         f"{summary.tokens_per_second:,.0f} tok/s); no score: {summary.unscored:,}; errors: {summary.errors:,}"
+    )
+    print(
+        f"  padding {summary.padding_fraction:.1%} of batch slots; peak memory {summary.peak_memory_bytes / 2**30:.2f} GiB"
     )
     for reason, count in sorted(summary.reasons.items()):
         print(f"  {count:>8,}  {reason}")

@@ -29,3 +29,26 @@ def test_engine_equals_naive_two_passes(embedded, real_docs):
         assert result.loss_masked == pytest.approx(masked, rel=1e-4)
         assert result.score == pytest.approx((masked - base) / base, rel=1e-4)
         assert result.loss_masked != pytest.approx(result.loss_base, rel=1e-4)  # the heads matter
+
+
+@pytest.mark.slow
+def test_score_corpus_reports_padding_and_memory(embedded, gsm8k_texts, tmp_path):
+    import json
+
+    import pyarrow.parquet as pq
+
+    from attention_influence.scoring.corpus import score_corpus
+
+    docs = [text.split("\n")[0] for text in gsm8k_texts[:4]]
+    path = tmp_path / "docs.jsonl"
+    path.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(docs)))
+    summary = score_corpus(
+        str(path), str(tmp_path / "run"), HEADS, embedded, max_length=64, chunk_docs=2, progress=False
+    )
+    assert summary.scored == 4
+    assert 0 < summary.padding_fraction < 1  # two documents of different lengths per batch
+    assert summary.peak_memory_bytes > 2**20
+    scores = pq.read_table(tmp_path / "run" / "scores").to_pydict()
+    direct = Scorer(embedded, HEADS, max_length=64, shared_prefix=False).score_texts(docs)
+    for score, result in zip(scores["score"], direct, strict=True):
+        assert score == pytest.approx(result.score, rel=1e-4)

@@ -16,6 +16,8 @@ from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, load_model
 from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
+from attention_influence.scoring.memory import peak_memory_bytes
+from attention_influence.scoring.prefetch import prefetch
 
 
 @dataclass
@@ -29,6 +31,8 @@ class ScoreSummary:
     tokens: int = 0
     seconds: float = 0.0
     reasons: dict = field(default_factory=dict)
+    padding_fraction: float = 0.0  # share of the batches' token slots that held padding
+    peak_memory_bytes: int = 0  # peak RSS (CPU) or CUDA allocator peak
 
     @property
     def tokens_per_second(self) -> float:
@@ -76,12 +80,14 @@ def score_corpus(
     max_length: int | None = None,
     truncate: bool = False,
     batch_tokens: int = 8192,
-    chunk_docs: int = 512,
+    chunk_docs: int = 4096,
     device: str = "auto",
     dtype: str = "auto",
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     progress: bool = True,
+    shared_prefix: bool = True,
+    compile: bool = False,
 ) -> ScoreSummary:
     """Score every document of `inputs`; write DIR/scores/*.parquet, DIR/errors.jsonl, DIR/run.json."""
     files = expand_inputs([inputs] if isinstance(inputs, str) else inputs)
@@ -94,7 +100,15 @@ def score_corpus(
         )
     )
     head_set = parse_heads(heads)
-    scorer = Scorer(loaded, head_set, max_length=max_length, truncate=truncate, batch_tokens=batch_tokens)
+    scorer = Scorer(
+        loaded,
+        head_set,
+        max_length=max_length,
+        truncate=truncate,
+        batch_tokens=batch_tokens,
+        shared_prefix=shared_prefix,
+        compile=compile,
+    )
     settings = {
         "model": loaded.name,
         "fingerprint": loaded.fingerprint,
@@ -113,9 +127,13 @@ def score_corpus(
     start = time.perf_counter()
     total = sum(n for n in (count_rows(f) for f in files) if n is not None)
     with Progress("score", total=total or None, enabled=progress) as bar:
-        for index, chunk in enumerate(_chunks(files, fields, chunk_docs)):
+        # each chunk is also the sorting buffer of the token-budget batches; tokenization runs ahead
+        tokenized = prefetch(
+            _chunks(files, fields, chunk_docs), lambda c: scorer.tokenize([r.text for r in c if r.error is None])
+        )
+        for index, (chunk, tokens) in enumerate(tokenized):
             good = [r for r in chunk if r.error is None]
-            results = scorer.score_texts([r.text for r in good])
+            results = scorer.score_token_lists(tokens)
             write_table(join(out, "scores", f"part-{index:05d}.parquet"), _table(good, results))
             for record in chunk:
                 if record.error is not None:
@@ -133,6 +151,8 @@ def score_corpus(
             bar.update(len(chunk), tokens=chunk_tokens)
     summary.seconds = time.perf_counter() - start
     summary.reasons = dict(reasons)
+    summary.padding_fraction = scorer.padding_fraction
+    summary.peak_memory_bytes = peak_memory_bytes(loaded.device)
     atomic_write_bytes(join(out, "errors.jsonl"), "".join(json.dumps(e) + "\n" for e in errors).encode())
     write_json(join(out, "score_summary.json"), asdict(summary) | {"tokens_per_second": summary.tokens_per_second})
     return summary

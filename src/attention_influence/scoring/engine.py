@@ -102,7 +102,7 @@ class Scorer:
         return 1 - self.real_tokens / self.padded_tokens if self.padded_tokens else 0.0
 
     def tokenize(self, texts: Sequence[str]) -> list[list[int]]:
-        return self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+        return self.tokenizer(list(texts), add_special_tokens=True)["input_ids"] if texts else []
 
     def _batch_tensors(self, seqs: list[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
         longest = max(len(s) for s in seqs)
