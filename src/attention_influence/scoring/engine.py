@@ -117,8 +117,8 @@ class Scorer:
         """Summed cross-entropy per segment, (B,) base and (B,) masked, from one shared pass:
         the layers below the first masked one run once, the others on base + masked rows."""
         ids, mask = self._batch_tensors(seqs)
-        self.real_tokens += int(mask.sum())
-        self.padded_tokens += mask.numel()
+        self.real_tokens += sum(len(s) for s in seqs)  # from the lengths: no device sync
+        self.padded_tokens += ids.numel()
         if not self.shared_prefix or self.first_layer is None:
             return self.separate_losses(ids, mask)
         batch = ids.shape[0]
