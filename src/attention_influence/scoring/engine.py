@@ -40,13 +40,15 @@ def split_windows(ids: Sequence[int], max_length: int) -> list[Sequence[int]]:
     return [ids[start : start + max_length] for start in range(0, len(ids) - 1, stride)]
 
 
-def plan_batches(lengths: Sequence[int], batch_tokens: int) -> list[list[int]]:
+def plan_batches(lengths: Sequence[int], batch_tokens: int, min_fill: float = 0.8) -> list[list[int]]:
     """Group items (by index) so that each batch's padded size (rows x longest) fits
-    `batch_tokens`; longest first, similar lengths together."""
+    `batch_tokens`; longest first, similar lengths together. A batch also closes at an item
+    shorter than `min_fill` x its longest, so padding stays under 1 - min_fill of each batch."""
     order = sorted(range(len(lengths)), key=lambda i: -lengths[i])
     batches: list[list[int]] = []
     for index in order:
-        if batches and (len(batches[-1]) + 1) * lengths[batches[-1][0]] <= batch_tokens:
+        longest = lengths[batches[-1][0]] if batches else 0
+        if batches and (len(batches[-1]) + 1) * longest <= batch_tokens and lengths[index] >= min_fill * longest:
             batches[-1].append(index)
         else:
             batches.append([index])
