@@ -19,6 +19,7 @@ def real_docs(gsm8k_texts, wikitext_texts) -> list[str]:
 @pytest.mark.slow
 def test_engine_equals_naive_two_passes(embedded, real_docs):
     scorer = Scorer(embedded, HEADS, max_length=64, batch_tokens=256)  # the longest text is windowed
+    scorer.min_fill = 0.3  # batch mixed lengths (padding), as on a GPU
     tokens = scorer.tokenize(real_docs)
     assert max(len(t) for t in tokens) > 64
     results = scorer.score_token_lists(tokens)
@@ -46,7 +47,7 @@ def test_score_corpus_reports_padding_and_memory(embedded, gsm8k_texts, tmp_path
         str(path), str(tmp_path / "run"), HEADS, embedded, max_length=64, chunk_docs=2, progress=False
     )
     assert summary.scored == 4
-    assert 0 < summary.padding_fraction < 1  # two documents of different lengths per batch
+    assert summary.padding_fraction == 0  # on a CPU only equal lengths share a batch
     assert summary.peak_memory_bytes > 2**20
     scores = pq.read_table(tmp_path / "run" / "scores").to_pydict()
     direct = Scorer(embedded, HEADS, max_length=64, shared_prefix=False).score_texts(docs)

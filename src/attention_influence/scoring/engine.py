@@ -93,6 +93,9 @@ class Scorer:
         self.pad_id = self.tokenizer.pad_token_id or 0
         self.shared_prefix = shared_prefix
         self.first_layer = first_masked_layer(self.heads)
+        # rows of a batch are at least min_fill x its longest. On a GPU, padding buys larger matmuls;
+        # on a CPU a single row already runs at the matmul peak, so only equal lengths share a batch.
+        self.min_fill = 0.8 if loaded.device.type == "cuda" else 1.0
         self.real_tokens = 0  # tokens scored so far
         self.padded_tokens = 0  # rows x longest, summed over batches
         if compile:
@@ -148,7 +151,7 @@ class Scorer:
             segments.extend(windows)
             owner.extend([index] * len(windows))
         sums = torch.zeros(len(docs), 2, dtype=torch.float64)
-        for batch in plan_batches([len(s) for s in segments], self.batch_tokens):
+        for batch in plan_batches([len(s) for s in segments], self.batch_tokens, self.min_fill):
             base, masked = self.segment_losses([segments[i] for i in batch])
             for row, i in enumerate(batch):
                 sums[owner[i], 0] += base[row]
