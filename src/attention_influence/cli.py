@@ -84,11 +84,20 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     )
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
     g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
+    g.add_argument(
+        "--no-shared-prefix", action="store_true", help="two full passes instead of one shared pass (slower)"
+    )
+    g.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
     g.add_argument("--no-progress", action="store_true")
     g = p.add_argument_group("scale-out (docs/scale.md)")
     g.add_argument("--num-shards", type=int, default=1, help="split the corpus into N shards (one process each)")
     g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1")
-    g.add_argument("--chunk-docs", type=int, default=512, help="documents per score file; a restart skips done ones")
+    g.add_argument(
+        "--chunk-docs",
+        type=int,
+        default=1024,
+        help="documents per score file, sorted by length together; a restart skips finished ones",
+    )
     g.add_argument("--engine", choices=["local", "ray"], default="local", help="local: this process; ray: Ray Data")
     g.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
     g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
@@ -251,6 +260,8 @@ def _score_options(args: argparse.Namespace) -> dict:
         max_length=args.max_length,
         truncate=args.truncate,
         batch_tokens=args.batch_tokens,
+        shared_prefix=not args.no_shared_prefix,
+        compile=args.compile,
         device=args.device,
         dtype=args.dtype,
         trust_remote_code=args.trust_remote_code,
@@ -302,6 +313,9 @@ def _print_score(summary) -> None:
     print(
         f"scored {summary.scored:,} of {summary.records:,} records ({summary.tokens:,} tokens, "
         f"{summary.tokens_per_second:,.0f} tok/s); no score: {summary.unscored:,}; errors: {summary.errors:,}"
+    )
+    print(
+        f"  padding {summary.padding_fraction:.1%} of batch slots; peak memory {summary.peak_memory_bytes / 2**30:.2f} GiB"
     )
     for reason, count in sorted(summary.reasons.items()):
         print(f"  {count:>8,}  {reason}")

@@ -36,9 +36,12 @@ def test_losses_and_score_match_two_independent_passes(embedded, gsm8k_texts, wi
 
 def test_score_does_not_depend_on_batch_companions(embedded, gsm8k_texts, wikitext_texts) -> None:
     scorer = Scorer(embedded, HEADS, batch_tokens=16384)
+    scorer.min_fill = 0.0  # put documents of any length into one padded batch
     target = wikitext_texts[5]
     alone = scorer.score_texts([target])[0]
+    padded_before = scorer.padded_tokens - scorer.real_tokens
     together = scorer.score_texts([gsm8k_texts[0], target, "Short one.", wikitext_texts[6]])[1]
+    assert scorer.padded_tokens - scorer.real_tokens > padded_before  # they really shared a padded batch
     assert together.score == pytest.approx(alone.score, rel=1e-5)
     assert together.loss_base == pytest.approx(alone.loss_base, rel=1e-5)
 

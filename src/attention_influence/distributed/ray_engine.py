@@ -114,7 +114,7 @@ class ScoreActor:
             trust_remote_code=self.options["trust_remote_code"],
             allow_pickle=self.options["allow_pickle"],
         )
-        keys = ("max_length", "truncate", "batch_tokens")
+        keys = ("max_length", "truncate", "batch_tokens", "shared_prefix", "compile")
         return Scorer(loaded, self.heads, **{k: self.options[k] for k in keys})
 
     def __call__(self, batch: pa.Table) -> pa.Table:
@@ -191,6 +191,8 @@ def score_corpus_ray(
     shard_index: int = 0,
     on_error: str = "skip",
     overwrite: bool = False,
+    shared_prefix: bool = True,
+    compile: bool = False,
 ) -> ScoreSummary:
     """`score_corpus` on Ray Data: joins the cluster at `address` (default: a local one)."""
     ray = _import_ray()
@@ -234,6 +236,8 @@ def score_corpus_ray(
         max_length=max_length,
         truncate=truncate,
         batch_tokens=batch_tokens,
+        shared_prefix=shared_prefix,
+        compile=compile,
         device=device,
         dtype=dtype,
         trust_remote_code=trust_remote_code,

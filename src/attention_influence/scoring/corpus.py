@@ -20,6 +20,8 @@ from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.isolate import score_isolated
 from attention_influence.scoring.ledger import Ledger
 from attention_influence.selection.repetition import repetition
+from attention_influence.scoring.memory import peak_memory_bytes
+from attention_influence.scoring.prefetch import prefetch
 
 
 @dataclass
@@ -36,6 +38,8 @@ class ScoreSummary:
     resumed_chunks: int = 0  # chunks found complete on disk and not scored again
     resumed_tokens: int = 0
     flags: dict = field(default_factory=dict)  # scored records repaired on the way (invalid UTF-8)
+    padding_fraction: float = 0.0  # share of the batches' token slots that held padding
+    peak_memory_bytes: int = 0  # peak RSS (CPU) or CUDA allocator peak
 
     @property
     def tokens_per_second(self) -> float:
@@ -88,7 +92,7 @@ def score_corpus(
     max_length: int | None = None,
     truncate: bool = False,
     batch_tokens: int = 8192,
-    chunk_docs: int = 512,
+    chunk_docs: int = 1024,
     device: str = "auto",
     dtype: str = "auto",
     trust_remote_code: bool = False,
@@ -98,6 +102,8 @@ def score_corpus(
     shard_index: int = 0,
     on_error: str = "skip",
     overwrite: bool = False,
+    shared_prefix: bool = True,
+    compile: bool = False,
 ) -> ScoreSummary:
     """Score every document of `inputs` (of shard `shard_index` of `num_shards`); write
     DIR/scores/*.parquet chunk by chunk (a restart skips complete chunks), DIR/errors.jsonl
@@ -121,7 +127,15 @@ def score_corpus(
     )
     head_set = parse_heads(heads)
     check_heads_model(head_set.model_fingerprint, head_set.source, loaded.name, loaded.fingerprint)
-    scorer = Scorer(loaded, head_set, max_length=max_length, truncate=truncate, batch_tokens=batch_tokens)
+    scorer = Scorer(
+        loaded,
+        head_set,
+        max_length=max_length,
+        truncate=truncate,
+        batch_tokens=batch_tokens,
+        shared_prefix=shared_prefix,
+        compile=compile,
+    )
     settings = {
         "model": loaded.name,
         "fingerprint": loaded.fingerprint,
@@ -140,7 +154,17 @@ def score_corpus(
     start = time.perf_counter()
     total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
     with Progress("score", total=total or None, enabled=progress) as bar:
-        for index, chunk in enumerate(_chunks(slices, fields, chunk_docs)):
+        # each chunk is also the sorting buffer of the token-budget batches; tokenization runs ahead
+        def tokenize(item: tuple[int, list[Record]]) -> list[list[int]] | None:
+            index, chunk = item
+            if resume.exists(resume.part_path(out, num_shards, shard_index, index)):
+                return None  # resumed: not scored again
+            try:
+                return scorer.tokenize([r.text for r in chunk if r.error is None])
+            except Exception:  # noqa: BLE001 - score_isolated retries document by document
+                return None
+
+        for (index, chunk), tokens in prefetch(enumerate(_chunks(slices, fields, chunk_docs)), tokenize):
             part = resume.part_path(out, num_shards, shard_index, index)
             if resume.exists(part):  # done before a restart: count it, do not score it again
                 table, errors = resume.read_chunk(out, num_shards, shard_index, index)
@@ -151,7 +175,7 @@ def score_corpus(
                 ledger.check_records(chunk)
                 usable = [i for i, r in enumerate(chunk) if r.error is None]
                 good = [chunk[i] for i in usable]
-                results = score_isolated(scorer, [r.text for r in good])
+                results = score_isolated(scorer, [r.text for r in good], tokens)
                 table = _table(good, results)
                 errors = ledger.add(chunk, dict(zip(usable, results, strict=True)))
                 resume.write_chunk(out, num_shards, shard_index, index, table, errors)
@@ -165,6 +189,8 @@ def score_corpus(
     summary.seconds = time.perf_counter() - start
     ledger.check()
     summary.reasons, summary.flags = dict(ledger.reasons), dict(ledger.flags)
+    summary.padding_fraction = scorer.padding_fraction
+    summary.peak_memory_bytes = peak_memory_bytes(loaded.device)
     report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second}
     resume.finish_shard(out, num_shards, shard_index, report)
     if num_shards == 1:

@@ -23,12 +23,15 @@ def _checked(result: DocScore) -> DocScore:
     return result
 
 
-def score_isolated(scorer: Scorer, texts: Sequence[str]) -> list[DocScore]:
-    """scorer.score_texts(texts), but a failing document gets a reason instead of an exception."""
+def score_isolated(scorer: Scorer, texts: Sequence[str], tokens: Sequence[list[int]] | None = None) -> list[DocScore]:
+    """scorer.score_texts(texts), but a failing document gets a reason instead of an exception.
+
+    `tokens`: the texts already tokenized (by a prefetch thread), used for the whole-chunk try."""
     if not texts:
         return []
     try:
-        return [_checked(r) for r in scorer.score_texts(texts)]
+        results = scorer.score_token_lists(tokens) if tokens is not None else scorer.score_texts(texts)
+        return [_checked(r) for r in results]
     except (RuntimeError, ValueError, TypeError, MemoryError) as err:  # torch OOM is a RuntimeError
         if len(texts) == 1:
             return [_failed(err)]

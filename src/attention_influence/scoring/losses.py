@@ -47,17 +47,22 @@ class LossHead:
 
     @torch.no_grad()
     def target_losses(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
-        """(B, T) ids and mask, right-padded -> (B, T-1) cross-entropy of each next token (0 on padding)."""
-        valid = (attention_mask[:, 1:] & attention_mask[:, :-1]).bool()  # (B, T-1)
-        targets = input_ids[:, 1:][valid]  # (N,)
+        """(B, T) ids and mask, right-padded -> (B, T-1) cross-entropy of each next token (0 on padding).
+
+        When the model returns k x B rows (see shared_prefix.doubled_batch), the result is
+        (k x B, T-1): row r scores the targets of input row r % B."""
         if self.split:
-            hidden = self.decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
-            rows = hidden.last_hidden_state[:, :-1][valid]  # (N, D)
+            out = self.decoder(input_ids=input_ids, attention_mask=attention_mask, use_cache=False)
+            rows = out.last_hidden_state  # (kB, T, D)
             logits_of = self._logits
         else:
-            rows = self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits
-            rows = rows[:, :-1][valid]  # (N, V)
+            rows = self.model(input_ids=input_ids, attention_mask=attention_mask, use_cache=False).logits  # (kB, T, V)
             logits_of = None
+        copies = rows.shape[0] // input_ids.shape[0]
+        input_ids, attention_mask = input_ids.repeat(copies, 1), attention_mask.repeat(copies, 1)  # (kB, T)
+        valid = (attention_mask[:, 1:] & attention_mask[:, :-1]).bool()  # (kB, T-1)
+        targets = input_ids[:, 1:][valid]  # (N,)
+        rows = rows[:, :-1][valid]  # (N, D) or (N, V)
         ce = torch.empty(targets.shape[0], dtype=torch.float32, device=targets.device)
         for start in range(0, targets.shape[0], self.chunk_tokens):
             stop = start + self.chunk_tokens

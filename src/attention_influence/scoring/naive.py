@@ -1,0 +1,53 @@
+"""The naive way to score, kept as the reference for tests and the benchmark: two separate full
+forward passes (full-vocabulary logits), base then masked, per batch of documents in corpus order
+padded to the longest; batch_size=1 is what the public re-implementation does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+import torch.nn.functional as F
+
+from attention_influence.masking import mask_heads
+from attention_influence.scoring.engine import split_windows
+
+
+@torch.no_grad()
+def _summed_losses(model: torch.nn.Module, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """(B, T) right-padded ids and mask -> (B,) summed next-token cross-entropy."""
+    logits = model(input_ids=ids, attention_mask=mask, use_cache=False).logits  # (B, T, V)
+    targets = ids[:, 1:].masked_fill(mask[:, 1:] == 0, -100)  # (B, T-1)
+    flat = logits[:, :-1].float().reshape(-1, logits.shape[-1])  # (B (T-1), V), as transformers' own loss
+    ce = F.cross_entropy(flat, targets.reshape(-1), reduction="none", ignore_index=-100)
+    return ce.view(targets.shape).sum(1)  # (B,)
+
+
+def naive_losses(
+    model: torch.nn.Module,
+    docs: Sequence[Sequence[int]],
+    heads: Sequence[tuple[int, int]],
+    batch_size: int = 1,
+    max_length: int = 4096,
+    pad_id: int = 0,
+) -> list[tuple[float, float]]:
+    """(mean base loss, mean masked loss) per document (of at least 2 tokens)."""
+    device = next(model.parameters()).device
+    segments = [(i, w) for i, doc in enumerate(docs) for w in split_windows(doc, max_length)]
+    sums = torch.zeros(len(docs), 2, dtype=torch.float64)
+    for start in range(0, len(segments), batch_size):
+        batch = segments[start : start + batch_size]
+        longest = max(len(w) for _, w in batch)
+        ids = torch.full((len(batch), longest), pad_id, dtype=torch.long)  # (B, T)
+        mask = torch.zeros_like(ids)
+        for row, (_, window) in enumerate(batch):
+            ids[row, : len(window)] = torch.as_tensor(window)
+            mask[row, : len(window)] = 1
+        ids, mask = ids.to(device), mask.to(device)
+        base = _summed_losses(model, ids, mask)
+        with mask_heads(model, heads):
+            masked = _summed_losses(model, ids, mask)
+        for row, (owner, _) in enumerate(batch):
+            sums[owner, 0] += float(base[row])
+            sums[owner, 1] += float(masked[row])
+    return [(float(s[0]) / (len(doc) - 1), float(s[1]) / (len(doc) - 1)) for s, doc in zip(sums, docs, strict=True)]
