@@ -19,9 +19,9 @@ from attention_influence.progress import Progress
 from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.isolate import score_isolated
 from attention_influence.scoring.ledger import Ledger
-from attention_influence.selection.repetition import repetition
 from attention_influence.scoring.memory import peak_memory_bytes
 from attention_influence.scoring.prefetch import prefetch
+from attention_influence.selection.repetition import repetition
 
 
 @dataclass
