@@ -89,7 +89,7 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     )
     g.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
     g.add_argument("--no-progress", action="store_true")
-    g = p.add_argument_group("scale-out (docs/scale.md)")
+    g = p.add_argument_group("scale-out (README: Running at scale)")
     g.add_argument("--num-shards", type=int, default=1, help="split the corpus into N shards (one process each)")
     g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1")
     g.add_argument(

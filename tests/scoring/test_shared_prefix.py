@@ -8,12 +8,12 @@ from types import SimpleNamespace
 import pytest
 import torch
 import transformers
-from conftest import tiny_llama
 
 from attention_influence.masking import enable_masking
 from attention_influence.models import LoadedModel
 from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.shared_prefix import decoder_layers, doubled_batch
+from tests.conftest import tiny_llama
 
 VOCAB = 97
 

@@ -102,8 +102,15 @@ def select(
     )
     domains = [
         DomainSelection(
-            d, c.documents, kept.get(d, (0, 0))[0], c.tokens, kept.get(d, (0, 0))[1], c.threshold,
-            c.mean_score, c.mean_repetition, c.too_repetitive,
+            d,
+            c.documents,
+            kept.get(d, (0, 0))[0],
+            c.tokens,
+            kept.get(d, (0, 0))[1],
+            c.threshold,
+            c.mean_score,
+            c.mean_repetition,
+            c.too_repetitive,
         )
         for d, c in cuts.items()
     ]

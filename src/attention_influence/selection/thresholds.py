@@ -104,10 +104,16 @@ def domain_cuts(
             sub = table.take(pa.array(rows, type=pa.int64()))
             rep = repeated.take(pa.array(rows, type=pa.int64()))
             stat = stats.setdefault(domain, np.zeros(5))
-            stat += [sub.num_rows, pc.sum(sub["n_tokens"]).as_py() or 0, pc.sum(sub["score"]).as_py() or 0.0,
-                     pc.sum(rep).as_py() or 0.0, pc.count(rep).as_py()]
-            sub = _eligible(sub.append_column("repetition", rep) if "repetition" not in sub.column_names else sub,
-                            max_repetition)
+            stat += [
+                sub.num_rows,
+                pc.sum(sub["n_tokens"]).as_py() or 0,
+                pc.sum(sub["score"]).as_py() or 0.0,
+                pc.sum(rep).as_py() or 0.0,
+                pc.count(rep).as_py(),
+            ]
+            sub = _eligible(
+                sub.append_column("repetition", rep) if "repetition" not in sub.column_names else sub, max_repetition
+            )
             scores.setdefault(domain, []).append(sub["score"].to_numpy())
             tokens.setdefault(domain, []).append(sub["n_tokens"].to_numpy())
     cuts = {}
