@@ -51,6 +51,8 @@ def make_run(folder: Path, rows: int, seed: int = 0) -> None:
                 "score": pa.array((masked - base) / base),
                 "reason": pa.nulls(n, pa.string()),
                 "truncated": pa.array(np.zeros(n, bool)),
+                "repetition": pa.array(rng.uniform(0, 0.3, n)),
+                "flag": pa.nulls(n, pa.string()),
             },
             schema=SCORE_SCHEMA,
         )
