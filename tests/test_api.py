@@ -33,3 +33,15 @@ def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> Non
     short, error = [json.loads(line) for line in (tmp_path / "b" / "errors.jsonl").read_text().splitlines()]
     assert (short["row"], short["reason"]) == (4, "fewer than 2 tokens")  # every unscored record is listed
     assert error["row"] == 5 and error["reason"].startswith("invalid JSON")
+
+
+def test_heads_file_is_kept_with_the_run(tmp_path, embedded, gsm8k_texts) -> None:
+    from tests.conftest import REPO
+
+    corpus = tmp_path / "corpus" / "math"
+    corpus.mkdir(parents=True)
+    (corpus / "g.jsonl").write_text("".join(json.dumps({"text": t[:200]}) + "\n" for t in gsm8k_texts[:2]))
+    heads_file = REPO / "examples" / "heads" / "smollm2-135m-instruct.json"
+    score_corpus(str(tmp_path / "corpus"), str(tmp_path / "run"), str(heads_file), embedded, progress=False)
+    kept = json.loads((tmp_path / "run" / "heads.json").read_text())
+    assert kept == json.loads(heads_file.read_text()) and len(kept["scores"]) == 30  # the report's heatmap

@@ -9,7 +9,7 @@ from dataclasses import asdict, dataclass, field
 import pyarrow as pa
 
 from attention_influence.corpus.readers import Fields, Record, count_rows, expand_inputs
-from attention_influence.corpus.writers import SCORE_SCHEMA, join, write_json
+from attention_influence.corpus.writers import SCORE_SCHEMA, exists, join, write_json
 from attention_influence.distributed import resume
 from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
@@ -150,6 +150,8 @@ def score_corpus(
     claim_output(out, settings, overwrite)
     resume.start_shard(out, num_shards, shard_index, slices, chunk_docs)
     write_json(join(out, "run.json"), settings)
+    if head_set.info and not exists(join(out, "heads.json")):  # heads came from a heads.json: keep a copy
+        write_json(join(out, "heads.json"), head_set.info)
     summary = ScoreSummary()
     start = time.perf_counter()
     total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
