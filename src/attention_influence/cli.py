@@ -332,6 +332,19 @@ def _preflight(args: argparse.Namespace) -> None:
         preflight.check_output_location(args.inputs, args.out)
 
 
+def _select(args: argparse.Namespace) -> None:
+    from attention_influence import api
+
+    report = api.select(
+        args.out,
+        fraction=args.fraction,
+        by=args.by,
+        max_repetition=args.max_repetition,
+        progress=not args.no_progress,
+    )
+    _print_selection(report)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
 
@@ -340,15 +353,7 @@ def main(argv: list[str] | None = None) -> int:
         from attention_influence import api
 
         if args.command == "select":
-            _print_selection(
-                api.select(
-                    args.out,
-                    fraction=args.fraction,
-                    by=args.by,
-                    max_repetition=args.max_repetition,
-                    progress=not args.no_progress,
-                )
-            )
+            _select(args)
         elif args.command == "report":
             print(f"wrote {api.report(args.out, heads_file=args.heads_file)}")
         elif args.command == "explain":
@@ -367,15 +372,7 @@ def main(argv: list[str] | None = None) -> int:
                 _print_heads(_detect(args, sentences=corpus_texts(args.inputs, _score_options(args)["fields"])))
                 args.heads = join(args.out, "heads.json")
             _print_score(_score(args))  # sharded: selects once every shard is done, else says which are not
-            _print_selection(
-                api.select(
-                    args.out,
-                    fraction=args.fraction,
-                    by=args.by,
-                    max_repetition=args.max_repetition,
-                    progress=not args.no_progress,
-                )
-            )
+            _select(args)
             print(f"report: {api.report(args.out)}")
         return 0
     except KeyboardInterrupt:
