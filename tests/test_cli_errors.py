@@ -120,3 +120,18 @@ def test_pickle_weights_refused_without_allow_pickle(corpus, tmp_path):
     torch.save(model.state_dict(), folder / "pytorch_model.bin")
     line = error_line(score(corpus, tmp_path / "out", "--heads", "0:0", "--model", str(folder)))
     assert line.endswith("(pickle weights need --allow-pickle)")
+
+
+@pytest.mark.parametrize(
+    "option, value, says",
+    [
+        ("--verify-draws", "0", "--verify-draws must be at least 1, got 0"),
+        ("--num-probes", "-3", "--num-probes must be at least 1, got -3"),
+        ("--top-frac", "2", "--top-frac must be in (0, 1], got 2.0"),
+    ],
+)
+def test_bad_detection_counts(tmp_path, option, value, says):
+    sentences = tmp_path / "s.txt"
+    sentences.write_text(DOC + "\n")
+    line = error_line(attninf("heads", "--sentences", str(sentences), "--out", str(tmp_path / "h"), option, value))
+    assert line == f"attninf: error: {says}"

@@ -124,9 +124,13 @@ def _add_detect_args(p: argparse.ArgumentParser) -> None:
     g.add_argument(
         "--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random masked"
     )
-    g.add_argument("--verify-draws", type=int, default=3, help="random head sets averaged in --verify (c)")
+    g.add_argument("--verify-probes", type=int, default=None, help="held-out probes (default: --num-probes)")
+    g.add_argument("--verify-draws", type=int, default=16, help="random head sets in --verify (c)")
     g.add_argument(
-        "--verify-probes", type=int, default=None, help="held-out probes for --verify (default: --num-probes)"
+        "--verify-draw-probes",
+        type=int,
+        default=None,
+        help="held-out probes each (c) draw runs on (default: each probe serves 4 times over all draws)",
     )
 
 
@@ -140,6 +144,7 @@ def _detect_options(args: argparse.Namespace) -> dict:
         verify=args.verify,
         verify_probes=args.verify_probes,
         verify_draws=args.verify_draws,
+        verify_draw_probes=args.verify_draw_probes,
     )
 
 
@@ -174,9 +179,15 @@ def _print_heads(report: dict) -> None:
         print(f"retrieval token accuracy on {verify['probes']} held-out probes:")
         print(f"  (a) unmasked              {verify['unmasked']:.3f}")
         print(f"  (b) selected heads masked {verify['selected_masked']:.3f}  ({verify['selected_ratio']:.2f} x a)")
-        print(f"  (c) random heads masked   {verify['random_masked']:.3f}  ({verify['random_ratio']:.2f} x a)")
+        stderr = verify.get("random_ratio_stderr")
+        spread = f" +- {stderr:.2f}" if stderr is not None else ""
+        print(
+            f"  (c) random heads masked   {verify['random_masked']:.3f}  ({verify['random_ratio']:.2f}{spread} x a; "
+            f"{len(verify['random_draws'])} draws of {verify['probes_per_draw']} probes)"
+        )
         for draw in verify["random_draws"]:
-            print(f"      {draw['accuracy']:.3f}  " + ",".join(f"{layer}:{head}" for layer, head in draw["heads"]))
+            heads = ",".join(f"{layer}:{head}" for layer, head in draw["heads"])
+            print(f"      {draw['accuracy']:.3f}  ({draw['ratio']:.2f} x a on its probes)  {heads}")
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
@@ -328,6 +339,8 @@ def _preflight(args: argparse.Namespace) -> None:
 
     if hasattr(args, "fraction"):
         preflight.check_fraction(args.fraction)
+    if hasattr(args, "num_probes"):
+        preflight.check_counts(_detect_options(args))
     if hasattr(args, "inputs"):
         preflight.check_output_location(args.inputs, args.out)
 

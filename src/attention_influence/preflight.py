@@ -23,6 +23,20 @@ class ArgumentError(ValueError):
     """An argument is invalid or would destroy data; the message says which and why."""
 
 
+COUNTS = ("num_probes", "probe_tokens", "top_k", "verify_draws", "verify_probes", "verify_draw_probes")
+
+
+def check_counts(options: dict) -> None:
+    """Counts that must be at least 1 (None: the default applies)."""
+    for name in COUNTS:
+        value = options.get(name)
+        if value is not None and value < 1:
+            raise ArgumentError(f"--{name.replace('_', '-')} must be at least 1, got {value}")
+    top_frac = options.get("top_frac")
+    if top_frac is not None and not (math.isfinite(top_frac) and 0 < top_frac <= 1):
+        raise ArgumentError(f"--top-frac must be in (0, 1], got {top_frac}")
+
+
 def check_fraction(fraction: float) -> None:
     if not (isinstance(fraction, (int, float)) and math.isfinite(fraction) and 0 < fraction <= 1):
         raise ArgumentError(f"--fraction must be in (0, 1], got {fraction}")

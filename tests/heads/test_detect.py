@@ -1,9 +1,11 @@
 import json
 
+import pytest
 import torch
 
 from attention_influence.cli import main
 from attention_influence.heads import detect_heads, parse_heads, top_heads, verify_heads
+from attention_influence.heads.detect import answer_accuracy, draw_probe_count
 from attention_influence.heads.probes import make_probes, read_sentence_texts, sentence_pool
 
 
@@ -39,6 +41,34 @@ def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
     assert result["random_masked"] == draw["accuracy"]
     assert len(draw["heads"]) == 2 and not {(17, 3), (18, 6)} & set(map(tuple, draw["heads"]))
     assert result["unmasked"] > 0.5  # the model copies the value from its context
+
+
+def test_verify_draws_rotate_over_the_probes_and_compare_with_the_same_probes(embedded, wikitext_path):
+    pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
+    probes = make_probes(embedded.tokenizer, pool, 2, 600, seed=9)
+    selected = [(17, 3), (18, 6), (20, 6)]
+    result = verify_heads(embedded.model, probes, selected, seed=3, draws=3, probes_per_draw=1)
+    assert result["probes_per_draw"] == 1 and [d["probes"] for d in result["random_draws"]] == [[0], [1], [0]]
+    for draw in result["random_draws"]:  # each draw: its own heads, on its own probe, against (a) on that probe
+        (i,) = draw["probes"]
+        assert draw["accuracy"] == pytest.approx(
+            answer_accuracy(embedded.model, [probes[i]], map(tuple, draw["heads"]))
+        )
+        assert draw["unmasked"] == pytest.approx(answer_accuracy(embedded.model, [probes[i]]))
+        assert draw["ratio"] == pytest.approx(draw["accuracy"] / draw["unmasked"])
+    draws = result["random_draws"]
+    assert result["random_ratio"] == pytest.approx(
+        sum(d["accuracy"] for d in draws) / sum(d["unmasked"] for d in draws)
+    )
+    assert result["random_ratio_stderr"] >= 0
+    assert len({tuple(map(tuple, d["heads"])) for d in draws}) == 3  # three different draws
+
+
+def test_draw_probe_count_spreads_the_probes_over_the_draws():
+    assert draw_probe_count(32, 16) == 8  # every probe serves 4 times
+    assert draw_probe_count(800, 16) == 200
+    assert draw_probe_count(32, 3) == 32 and draw_probe_count(2, 1) == 2  # few draws: all probes
+    assert draw_probe_count(5, 1000) == 1
 
 
 def test_cli_heads(wikitext_path, tmp_path, capsys):
