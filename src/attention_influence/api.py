@@ -32,7 +32,8 @@ def run(
     """The whole job: score every document, select the top `fraction` of each domain, write DIR/report.html.
 
     Without `heads`, the retrieval heads are detected first (probe values drawn from the corpus,
-    `detect`: options of `detect_heads`) and written to DIR/heads.json."""
+    `detect`: options of `detect_heads`) and written to DIR/heads.json; a restarted run (or
+    another shard) reuses that file when the model and detection settings are the same."""
     check_fraction(fraction)  # before hours of scoring, not after
     heads_file = str(heads) if isinstance(heads, (str, PathLike)) and str(heads).endswith(".json") else None
     detected = None
@@ -41,7 +42,8 @@ def run(
             keys = ("device", "dtype", "trust_remote_code", "allow_pickle")
             model = load_model(model, **{k: score_options[k] for k in keys if k in score_options})
         texts = corpus_texts(inputs, score_options.get("fields"))
-        options = {"progress": score_options.get("progress", True)} | (detect or {})
+        reuse = not score_options.get("overwrite", False)  # a restarted run keeps the heads it detected
+        options = {"progress": score_options.get("progress", True), "reuse": reuse} | (detect or {})
         detected = detect_heads(model, out, sentences=texts, **options)
         heads = HeadSet([tuple(h) for h in detected["selected"]], "heads.json", detected["fingerprint"], detected)
         heads_file = join(out, "heads.json")

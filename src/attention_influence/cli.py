@@ -148,7 +148,7 @@ def _detect_options(args: argparse.Namespace) -> dict:
     )
 
 
-def _detect(args: argparse.Namespace, sentences) -> dict:
+def _detect(args: argparse.Namespace, sentences, reuse: bool = False) -> dict:
     from attention_influence import api
 
     return api.detect_heads(
@@ -160,12 +160,15 @@ def _detect(args: argparse.Namespace, sentences) -> dict:
         trust_remote_code=args.trust_remote_code,
         allow_pickle=args.allow_pickle,
         progress=not args.no_progress,
+        reuse=reuse,
         **_detect_options(args),
     )
 
 
 def _print_heads(report: dict) -> None:
     probes = report["probes"]
+    if report.get("reused"):
+        print("heads: reusing the heads.json an earlier run detected with this model and these settings")
     print(
         f"{report['model']}: {probes['solved']}/{probes['num_probes']} probes solved "
         f"({probes['mean_tokens']:.0f} tokens, {probes['mean_pairs']:.1f} pairs, "
@@ -382,7 +385,8 @@ def main(argv: list[str] | None = None) -> int:
                 from attention_influence.corpus.writers import join
                 from attention_influence.heads.detect import corpus_texts
 
-                _print_heads(_detect(args, sentences=corpus_texts(args.inputs, _score_options(args)["fields"])))
+                texts = corpus_texts(args.inputs, _score_options(args)["fields"])
+                _print_heads(_detect(args, sentences=texts, reuse=not args.overwrite))
                 args.heads = join(args.out, "heads.json")
             _print_score(_score(args))  # sharded: selects once every shard is done, else says which are not
             _select(args)

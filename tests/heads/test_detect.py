@@ -90,3 +90,17 @@ def test_run_detects_heads_from_the_corpus_when_none_are_given(embedded, wikitex
     assert heads["probes"]["sentences"] == "texts" and len(heads["selected"]) == 2
     assert json.loads((tmp_path / "out" / "run.json").read_text())["heads"] == heads["selected"]
     assert result["heads"]["selected"] == heads["selected"] and result["score"].scored == len(texts)
+    assert "reused" not in result["heads"]
+
+    again = api.run(str(corpus), str(tmp_path / "out"), None, embedded, detect=detect, progress=False)
+    assert again["heads"]["reused"] and again["heads"]["selected"] == heads["selected"]  # restarted: not detected again
+    assert again["score"].resumed_chunks == 1 and again["score"].scored == len(texts)
+    assert json.loads((tmp_path / "out" / "heads.json").read_text()) == heads
+
+    other = detect_heads(
+        embedded, tmp_path / "out", sentences=texts, num_probes=1, probe_tokens=600, top_k=3, reuse=True
+    )
+    assert "reused" not in other and len(other["selected"]) == 3  # other settings: detected anew
+    verified = dict(num_probes=1, probe_tokens=600, top_k=3, reuse=True, verify=True, verify_draws=1)
+    assert "reused" not in detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)  # no verify figures
+    assert detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)["reused"]

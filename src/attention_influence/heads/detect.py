@@ -132,13 +132,46 @@ def verify_heads(
     return result
 
 
-def _sentences(loaded: LoadedModel, sentences) -> tuple[list[str], str]:
-    """A sentence pool and a description of where it came from."""
+def _source(sentences) -> str:
+    """Where the probe values come from, as heads.json names it."""
     if sentences is None:
         raise ValueError("head detection needs sentences: pass --sentences FILE (text or JSONL)")
-    if isinstance(sentences, (str, Path)):
-        return sentence_pool(loaded.tokenizer, read_sentence_texts(sentences)), str(sentences)
-    return sentence_pool(loaded.tokenizer, sentences), "texts"
+    return str(sentences) if isinstance(sentences, (str, Path)) else "texts"
+
+
+def _sentences(loaded: LoadedModel, sentences) -> list[str]:
+    """The pool of sentences probe values are drawn from."""
+    texts = read_sentence_texts(sentences) if isinstance(sentences, (str, Path)) else sentences
+    return sentence_pool(loaded.tokenizer, texts)
+
+
+def earlier_detection(out: str | Path, wanted: dict, verify: bool) -> dict | None:
+    """OUT/heads.json when it was detected with the `wanted` settings (model fingerprint, probes,
+    selection; with --verify figures when `verify`), else None."""
+    from attention_influence.corpus.writers import exists, join, read_json
+
+    path = join(str(out), "heads.json")
+    try:
+        report = read_json(path) if exists(path) else None
+    except (OSError, ValueError):  # unreadable: detect again, and write it anew
+        return None
+    if not isinstance(report, dict) or not isinstance(report.get("probes"), dict):
+        return None
+    if verify and not report.get("verify"):
+        return None
+    return report if _settings(report) == wanted else None
+
+
+def _settings(report: dict) -> dict:
+    """What decides which heads a detection selects."""
+    probes = report["probes"]
+    by_count = report.get("top_frac") is None
+    return {
+        "fingerprint": report.get("fingerprint"),
+        **{k: probes.get(k) for k in ("num_probes", "probe_tokens", "seed", "sentences")},
+        "top_frac": report.get("top_frac"),
+        "top_k": report.get("top_k") if by_count else None,
+    }
 
 
 def detect_heads(
@@ -160,10 +193,13 @@ def detect_heads(
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
     progress: bool = True,
+    reuse: bool = False,
 ) -> dict:
     """Detect the retrieval heads of `model`; write OUT/heads.json and OUT/heads.png when `out`.
 
     `sentences`: a text/JSONL file or an iterable of texts the probe values are drawn from.
+    `reuse`: return OUT/heads.json instead when it was detected on the same model with the same
+    settings (a restarted `run`, or another shard of it), with "reused": True.
     Returns the heads.json content ("selected": [[layer, head], ...], "scores", "verify", ...).
     """
     check_counts(
@@ -177,10 +213,16 @@ def detect_heads(
             model, device=device, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
         )
     )
+    source, tokens = _source(sentences), min(probe_tokens, loaded.max_context)
+    if reuse and out is not None:
+        wanted = {"fingerprint": loaded.fingerprint, "num_probes": num_probes, "probe_tokens": tokens, "seed": seed}
+        wanted |= {"sentences": source, "top_frac": None if top_k is not None else top_frac, "top_k": top_k}
+        earlier = earlier_detection(out, wanted, verify)
+        if earlier is not None:
+            return earlier | {"reused": True}
     enable_masking(loaded.model)
     start = time.perf_counter()
-    pool, source = _sentences(loaded, sentences)
-    tokens = min(probe_tokens, loaded.max_context)
+    pool = _sentences(loaded, sentences)
     probes = make_probes(loaded.tokenizer, pool, num_probes, tokens, seed)
     with Progress("heads", total=len(probes), unit="probe", enabled=progress) as bar:
         found = retrieval_scores(loaded.model, probes, bar)
