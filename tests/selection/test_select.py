@@ -62,6 +62,17 @@ def test_top_fraction_per_domain_by_documents(run_dir) -> None:
     assert [(d["n"], d["attninf_score"]) for d in web] == [(1, 0.9)]
 
 
+def test_a_new_selection_replaces_the_files_of_the_last(run_dir) -> None:
+    stray = run_dir / "selected" / "00007-gone.jsonl"
+    stray.parent.mkdir(parents=True)
+    stray.write_text('{"text": "from an earlier selection"}\n')
+    select(str(run_dir), fraction=0.2)
+    assert sorted(f.name for f in (run_dir / "selected").iterdir()) == ["00000-math.jsonl.gz", "00001-web.parquet"]
+    select(str(run_dir), fraction=0.5)
+    kept = gzip.decompress((run_dir / "selected" / "00000-math.jsonl.gz").read_bytes()).decode().splitlines()
+    assert len(kept) == 5 and len(list((run_dir / "selected").iterdir())) == 2
+
+
 def test_fraction_by_tokens(run_dir) -> None:
     report = select(str(run_dir), fraction=0.5, by="tokens", write_documents=False)
     web = report["domains"]["web"]  # tokens 130 in all; best first: 0.9 (10), 0.7 (10), 0.5 (100)

@@ -12,7 +12,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from attention_influence.corpus.readers import PARQUET_SUFFIXES, _compression, iter_raw
-from attention_influence.corpus.writers import join, write_jsonl, write_table
+from attention_influence.corpus.writers import join, list_files, write_jsonl, write_table
 
 ADDED_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens", "domain")
 ADDED_PREFIX = "attninf_"  # selected documents get attninf_score, attninf_loss_base, ...
@@ -32,7 +32,9 @@ def _by_source(selected: pa.Table) -> Iterator[tuple[str, pa.Table]]:
 
 
 def write_selected(out: str, selected: pa.Table) -> list[str]:
-    """Copy the selected rows of every source file to DIR/selected/, same format, scores added."""
+    """Copy the selected rows of every source file to DIR/selected/, same format, scores added;
+    files an earlier selection left there are removed once the new ones are written."""
+    earlier = list_files(join(out, "selected"), "")
     written = []
     for index, (source, rows) in enumerate(_by_source(selected)):
         path = join(out, "selected", _output_name(index, source))
@@ -43,6 +45,10 @@ def write_selected(out: str, selected: pa.Table) -> list[str]:
         else:
             write_jsonl(path, _jsonl_rows(source, wanted, added), compression=_compression(source))
         written.append(path)
+    stale = set(earlier) - set(written)
+    if stale:
+        fs, _, paths = fsspec.get_fs_token_paths(sorted(stale))
+        fs.rm(paths)
     return written
 
 
