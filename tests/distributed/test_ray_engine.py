@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 import pytest
 
 ray = pytest.importorskip("ray", reason="Ray is not installed (extra attention-influence[ray])")
@@ -22,10 +24,12 @@ def cluster():
 
 
 def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded, read_scores, same_scores, tmp_path):
-    local, distributed = tmp_path / "local", tmp_path / "ray"
-    score_corpus(str(corpus_with_error), str(local), HEADS, embedded, chunk_docs=4, progress=False)
+    corpus, local, distributed = tmp_path / "corpus", tmp_path / "local", tmp_path / "ray"
+    shutil.copytree(corpus_with_error, corpus)
+    (corpus / "one-token.jsonl").write_text('{"id": "tiny", "text": "a"}\n')  # read, but no score
+    score_corpus(str(corpus), str(local), HEADS, embedded, chunk_docs=4, progress=False)
     summary = score_corpus_ray(
-        str(corpus_with_error),
+        str(corpus),
         str(distributed),
         HEADS,
         actors=2,
@@ -34,9 +38,11 @@ def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded,
         dtype="float32",
         progress=False,
     )
-    assert (summary.records, summary.scored, summary.errors) == (26, 25, 1)
+    assert (summary.records, summary.scored, summary.unscored, summary.errors) == (27, 25, 1, 1)
+    assert summary.reasons == {"fewer than 2 tokens": 1, "invalid JSON": 1}
     same_scores(read_scores(distributed), read_scores(local))
-    assert (distributed / "errors.jsonl").read_text() == (local / "errors.jsonl").read_text()
+    errors = (distributed / "errors.jsonl").read_text()
+    assert errors == (local / "errors.jsonl").read_text() and '"id": "tiny"' in errors  # every record accounted for
     assert select(str(distributed), fraction=0.5)["domains"] == select(str(local), fraction=0.5)["domains"]
-    again = score_corpus_ray(str(corpus_with_error), str(distributed), HEADS, actors=2, progress=False)
+    again = score_corpus_ray(str(corpus), str(distributed), HEADS, actors=2, progress=False)
     assert again.scored == 25  # a finished shard is not scored again

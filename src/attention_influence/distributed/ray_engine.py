@@ -26,6 +26,7 @@ from attention_influence.distributed.sharding import ShardSlice, read_slice, sha
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.preflight import ArgumentError, check_output_location, claim_output
 from attention_influence.scoring.corpus import ScoreSummary, _table
+from attention_influence.scoring.ledger import reason_kind
 from attention_influence.selection.repetition import repetition
 
 TOKEN_SCHEMA = pa.schema(
@@ -136,21 +137,41 @@ def _filesystem(path: str):
     return PyFileSystem(FSSpecHandler(fs)), local
 
 
+def _list_unscored(out: str, folder: str, num_shards: int, shard_index: int, chunk: int) -> None:
+    """Book the scored-but-unscorable documents (e.g. fewer than 2 tokens) in an errors file, as
+    the local engine does: every record read is scored or listed."""
+    entries = []
+    for path in list_files(folder, ".parquet"):
+        with fsspec.open(path, "rb") as f:
+            table = pq.read_table(f, columns=["source", "row", "id", "reason", "score"])
+        entries += [
+            {"source": r["source"], "row": r["row"], "id": r["id"], "reason": r["reason"] or "no score"}
+            for r in table.filter(table["score"].is_null()).to_pylist()
+        ]
+    if entries:
+        entries.sort(key=lambda e: (e["source"], e["row"]))
+        atomic_write_bytes(
+            resume.chunk_errors_path(out, num_shards, shard_index, chunk),
+            "".join(json.dumps(e) + "\n" for e in entries).encode(),
+        )
+
+
 def _summary(out: str, folder: str, num_shards: int, shard_index: int, seconds: float) -> ScoreSummary:
+    """Counts of the shard's score files; errors (unscored documents included) from its errors files."""
     summary, reasons = ScoreSummary(seconds=seconds), Counter()
     for path in list_files(folder, ".parquet"):
         with fsspec.open(path, "rb") as f:
-            table = pq.read_table(f, columns=["n_tokens", "score", "reason"])
+            table = pq.read_table(f, columns=["n_tokens", "score"])
         summary.scored += table.num_rows - table["score"].null_count
         summary.unscored += table["score"].null_count
         summary.tokens += sum(table["n_tokens"].to_pylist())
-        reasons.update(r for r in table["reason"].to_pylist() if r)
     fs, _, (local,) = fsspec.get_fs_token_paths(join(out, "scores"))
     for path in fs.glob(f"{local.rstrip('/')}/{shard_name(num_shards, shard_index)}-c*.errors.jsonl"):
         with fs.open(path, "rb") as f:
             errors = [json.loads(line) for line in f.read().splitlines() if line.strip()]
         summary.errors += len(errors)
-        reasons.update(e["reason"].split(" (")[0] for e in errors)
+        reasons.update(reason_kind(e["reason"]) for e in errors)
+    summary.errors -= summary.unscored  # listed too, counted once
     summary.records = summary.scored + summary.unscored + summary.errors
     summary.reasons = dict(reasons)
     return summary
@@ -275,6 +296,7 @@ def score_corpus_ray(
     )
     filesystem, path = _filesystem(folder)
     ds.write_parquet(path, filesystem=filesystem)
+    _list_unscored(out, folder, num_shards, shard_index, len(items))  # after the slices' own errors files
     summary = _summary(out, folder, num_shards, shard_index, time.perf_counter() - start)
     report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second, "engine": "ray", "actors": count}
     resume.finish_shard(out, num_shards, shard_index, report)

@@ -132,10 +132,12 @@ def read_chunk(out: str, num_shards: int, shard_index: int, chunk: int) -> tuple
 
 
 def finish_shard(out: str, num_shards: int, shard_index: int, summary: dict) -> None:
-    """Merge the chunks' errors into one file, then write the completion marker."""
+    """Merge the chunks' errors into one file (in source, row order, whichever engine wrote
+    them), then write the completion marker."""
     fs, _, (local,) = fsspec.get_fs_token_paths(join(out, "scores"))
     pattern = f"{local.rstrip('/')}/{shard_name(num_shards, shard_index)}-c*.errors.jsonl"
     errors = [e for path in sorted(fs.glob(pattern)) for e in _read_errors(fs.unstrip_protocol(path))]
+    errors.sort(key=lambda e: (str(e.get("source") or ""), e.get("row") if e.get("row") is not None else -1))
     atomic_write_bytes(
         errors_path(out, num_shards, shard_index), "".join(json.dumps(e) + "\n" for e in errors).encode()
     )
