@@ -51,6 +51,17 @@ def test_parquet_row_ranges_read_only_their_row_groups(tmp_path):
     assert [pair for shard in shards for pair in shard] == [(i, f"r{i}") for i in range(20)]
 
 
+def test_jsonl_row_ranges_parse_only_their_rows(tmp_path, monkeypatch):
+    from attention_influence.corpus import readers
+
+    parsed = []
+    parse = readers._parse_line
+    monkeypatch.setattr(readers, "_parse_line", lambda line: parsed.append(line) or parse(line))
+    (piece,) = shard_slices([_jsonl(tmp_path / "big.jsonl", 100)], 10, 5)  # rows 50..59
+    assert [r.id for r in read_slice(piece)] == [f"big-{i}" for i in range(50, 60)]
+    assert len(parsed) <= 11  # its 10 rows (and the next, to see the end): not the 50 before it
+
+
 def test_exact_rows_counts_a_last_line_without_newline(tmp_path):
     assert exact_rows(_jsonl(tmp_path / "a.jsonl", 3, trailing_newline=False)) == 3
     assert exact_rows(_jsonl(tmp_path / "b.jsonl", 3)) == 3

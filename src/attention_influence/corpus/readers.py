@@ -131,14 +131,17 @@ def iter_raw(path: str) -> Iterator[tuple[int, object, str | None]]:
         yield row, obj, error
 
 
-def iter_rows(path: str, text_field: str | None = None) -> Iterator[tuple[int, object, str | None, str | None]]:
-    """(row, parsed object or None, error, flag) for every row of a file; never raises for bad
-    data: a file that cannot be opened, or the damaged tail of one, is one row with an error."""
+def iter_rows(
+    path: str, text_field: str | None = None, start: int = 0
+) -> Iterator[tuple[int, object, str | None, str | None]]:
+    """(row, parsed object or None, error, flag) for every row of a file from row `start` (JSONL
+    rows before it are counted, not parsed); never raises for bad data: a file that cannot be
+    opened, or the damaged tail of one, is one row with an error."""
     try:
         if path.lower().endswith(PARQUET_SUFFIXES):
-            yield from _iter_parquet(path, text_field)
+            yield from (item for item in _iter_parquet(path, text_field) if item[0] >= start)
         else:
-            yield from _iter_jsonl(path)
+            yield from _iter_jsonl(path, start)
     except _FileFault as fault:
         yield fault.row, None, fault.reason, None
 
@@ -172,13 +175,15 @@ def _parse_line(line: bytes) -> tuple[object, str | None, str | None]:
         return None, "invalid JSON (nested too deeply)", flag
 
 
-def _iter_jsonl(path: str) -> Iterator[tuple[int, object, str | None, str | None]]:
+def _iter_jsonl(path: str, start: int = 0) -> Iterator[tuple[int, object, str | None, str | None]]:
     raw = _open_raw(path)
     row = 0
     try:
         with raw:
             for line in split_lines(decompressed_blocks(raw, _compression(path)), MAX_LINE_BYTES):
-                if line is None:
+                if row < start:  # another shard's row
+                    pass
+                elif line is None:
                     yield row, None, f"line longer than {MAX_LINE_BYTES >> 20} MB", None
                 elif line.strip():
                     yield row, *_parse_line(line)
@@ -212,11 +217,11 @@ def _iter_parquet(path: str, text_field: str | None) -> Iterator[tuple[int, obje
         raise _FileFault(row, f"unreadable Parquet data ({first})") from err
 
 
-def read_records(path: str, fields: Fields | None = None) -> Iterator[Record]:
-    """Every row of one file as a Record (bad rows carry an error, never raise)."""
+def read_records(path: str, fields: Fields | None = None, start: int = 0) -> Iterator[Record]:
+    """Every row of one file from row `start` as a Record (bad rows carry an error, never raise)."""
     fields = fields or Fields()
     fallback = fields.domain or default_domain(path)
-    for row, obj, error, flag in iter_rows(path, fields.text):
+    for row, obj, error, flag in iter_rows(path, fields.text, start):
         if error:
             yield Record(source=path, row=row, id=f"{path}:{row}", domain=fallback, text=None, error=error)
         else:

@@ -112,7 +112,9 @@ def read_slice(piece: ShardSlice, fields: Fields | None = None) -> Iterator[Reco
     fields = fields or Fields()
     whole = piece.start == 0 and piece.stop is None
     is_parquet = piece.path.lower().endswith(PARQUET_SUFFIXES)
-    records = _parquet_slice(piece, fields) if is_parquet and not whole else read_records(piece.path, fields)
+    records = (
+        _parquet_slice(piece, fields) if is_parquet and not whole else read_records(piece.path, fields, piece.start)
+    )
     for record in records:
         if piece.stop is not None and record.row >= piece.stop:
             return
