@@ -11,7 +11,7 @@ import posixpath
 
 import fsspec
 
-from attention_influence.corpus.writers import join, read_json
+from attention_influence.corpus.writers import exists, join, read_json
 
 # run.json keys that change the scores; a run with the same values may resume in the same DIR
 RUN_SETTINGS = ("fingerprint", "heads", "inputs", "fields", "max_length", "truncate", "dtype")
@@ -100,6 +100,21 @@ def claim_output(out: str, settings: dict, overwrite: bool) -> None:
     for name in RUN_OUTPUTS:
         for path in fs.glob(f"{local.rstrip('/')}/{name}"):
             fs.rm(path, recursive=True)
+
+
+def check_run_heads(out: str, heads: list) -> None:
+    """Refuse to replace DIR/heads.json with heads that the run DIR holds was not scored with
+    (claim_output would refuse the run later, after the file was gone)."""
+    run_json = join(out, "run.json")
+    try:
+        old = read_json(run_json) if exists(run_json) else None
+    except (OSError, ValueError):
+        return  # claim_output says what is wrong with it
+    if isinstance(old, dict) and _differences(old, {"heads": [list(h) for h in heads]}):
+        raise ArgumentError(
+            f"--out {out} holds a run with other settings (heads differ): "
+            "use --overwrite to replace it, or another --out"
+        )
 
 
 def check_heads_model(heads_fingerprint: str | None, heads_source: str, model_name: str, fingerprint: str) -> None:

@@ -7,6 +7,7 @@ from attention_influence.cli import main
 from attention_influence.heads import detect_heads, parse_heads, top_heads, verify_heads
 from attention_influence.heads.detect import answer_accuracy, draw_probe_count
 from attention_influence.heads.probes import make_probes, read_sentence_texts, sentence_pool
+from attention_influence.preflight import ArgumentError
 
 
 def test_top_heads_ranks_all_layers_together():
@@ -97,10 +98,10 @@ def test_run_detects_heads_from_the_corpus_when_none_are_given(embedded, wikitex
     assert again["score"].resumed_chunks == 1 and again["score"].scored == len(texts)
     assert json.loads((tmp_path / "out" / "heads.json").read_text()) == heads
 
-    other = detect_heads(
-        embedded, tmp_path / "out", sentences=texts, num_probes=1, probe_tokens=600, top_k=3, reuse=True
-    )
-    assert "reused" not in other and len(other["selected"]) == 3  # other settings: detected anew
-    verified = dict(num_probes=1, probe_tokens=600, top_k=3, reuse=True, verify=True, verify_draws=1)
-    assert "reused" not in detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)  # no verify figures
+    with pytest.raises(ArgumentError, match=r"holds a run with other settings \(heads differ\)"):
+        detect_heads(embedded, tmp_path / "out", sentences=texts, num_probes=1, probe_tokens=600, top_k=3, reuse=True)
+    assert json.loads((tmp_path / "out" / "heads.json").read_text()) == heads  # the run's heads are kept
+    verified = detect | dict(reuse=True, verify=True, verify_draws=1)
+    first = detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)  # no verify figures yet: detected
+    assert "reused" not in first and first["verify"] and first["selected"] == heads["selected"]
     assert detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)["reused"]

@@ -16,7 +16,7 @@ from attention_influence.heads.probes import Probe, make_probes, read_sentence_t
 from attention_influence.heads.retrieval import answer_predictions, retrieval_scores
 from attention_influence.masking import enable_masking, mask_heads
 from attention_influence.models import LoadedModel, load_model
-from attention_influence.preflight import check_counts
+from attention_influence.preflight import check_counts, check_run_heads
 from attention_influence.progress import Progress
 
 VERIFY_SEED_OFFSET = 1_000_003  # held-out probes: a seed no detection run with a nearby seed uses
@@ -198,8 +198,9 @@ def detect_heads(
     """Detect the retrieval heads of `model`; write OUT/heads.json and OUT/heads.png when `out`.
 
     `sentences`: a text/JSONL file or an iterable of texts the probe values are drawn from.
-    `reuse`: return OUT/heads.json instead when it was detected on the same model with the same
-    settings (a restarted `run`, or another shard of it), with "reused": True.
+    `reuse` (a `run` into OUT): return OUT/heads.json instead when it was detected on the same
+    model with the same settings (a restarted run, or another shard of it), with "reused": True;
+    refuse to replace it with other heads than the run in OUT was scored with.
     Returns the heads.json content ("selected": [[layer, head], ...], "scores", "verify", ...).
     """
     check_counts(
@@ -258,6 +259,8 @@ def detect_heads(
         with Progress("verify", total=total, unit="probe", enabled=progress) as bar:
             report["verify"] = verify_heads(loaded.model, held_out, selected, seed, verify_draws, per_draw, bar)
     report["seconds"] = round(time.perf_counter() - start, 1)
+    if reuse and out is not None:
+        check_run_heads(str(out), selected)  # before the run's own heads.json is replaced
     if out is not None:
         write_heads(report, out)
     return report
