@@ -10,37 +10,9 @@ from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, eager_mask
 from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
 
 from attention_influence.masking import UnsupportedArchitecture, enable_masking, mask_heads
+from tests.conftest import TINY_CONFIGS, tiny_model
 
-SMALL = dict(
-    initializer_range=0.2,
-    vocab_size=97,
-    hidden_size=32,
-    num_hidden_layers=3,
-    num_attention_heads=4,
-    intermediate_size=64,
-)
-CONFIGS = {
-    "llama": ("LlamaConfig", dict(SMALL, num_key_value_heads=2)),
-    "qwen2": ("Qwen2Config", dict(SMALL, num_key_value_heads=2)),
-    "qwen3": ("Qwen3Config", dict(SMALL, num_key_value_heads=2, head_dim=8)),
-    "mistral": ("MistralConfig", dict(SMALL, num_key_value_heads=2, sliding_window=5)),
-    "gemma3": (
-        "Gemma3TextConfig",
-        dict(SMALL, num_key_value_heads=1, head_dim=8, sliding_window=4, layer_types=None, query_pre_attn_scalar=8),
-    ),
-    "phi3": ("Phi3Config", dict(SMALL, num_key_value_heads=4, pad_token_id=0)),
-    "gpt2": ("GPT2Config", dict(initializer_range=0.2, vocab_size=97, n_embd=32, n_layer=3, n_head=4, n_positions=64)),
-    "gpt_neox": ("GPTNeoXConfig", dict(SMALL, rotary_pct=0.5)),
-    "olmo2": ("Olmo2Config", dict(SMALL, num_key_value_heads=2)),
-}
 HEADS = [(0, 1), (1, 0), (1, 3), (2, 2)]
-
-
-def tiny_model(arch: str, attn: str = "sdpa") -> torch.nn.Module:
-    config_cls, kwargs = CONFIGS[arch]
-    config = getattr(transformers, config_cls)(**kwargs)
-    torch.manual_seed(0)
-    return AutoModelForCausalLM.from_config(config, attn_implementation=attn, dtype=torch.float32).eval()
 
 
 def _reference_attention(module, query, key, value, attention_mask, scaling=None, dropout=0.0, **kwargs):
@@ -97,7 +69,7 @@ def padded_batch(side: str) -> tuple[torch.Tensor, torch.Tensor]:
 
 
 @pytest.mark.parametrize("side", ["right", "left"])
-@pytest.mark.parametrize("arch", sorted(CONFIGS))
+@pytest.mark.parametrize("arch", sorted(TINY_CONFIGS))
 def test_masked_logits_match_reference(arch: str, side: str) -> None:
     ids, mask = padded_batch(side)
     model = tiny_model(arch)

@@ -7,57 +7,29 @@ from types import SimpleNamespace
 
 import pytest
 import torch
-import transformers
 
 from attention_influence.masking import enable_masking
 from attention_influence.models import LoadedModel
 from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.shared_prefix import decoder_layers, doubled_batch
-from tests.conftest import tiny_llama
+from tests.conftest import tiny_model
 
 VOCAB = 97
 
 
+LONGER = dict(num_hidden_layers=4, max_position_embeddings=256)
+OVERRIDES = {  # 4 layers, 256 positions; Gemma3 alternates sliding and full attention
+    "llama": LONGER,
+    "qwen2": LONGER,
+    "gpt2": dict(n_layer=4, n_positions=256),
+    "gpt_neox": LONGER,
+    "gemma3": LONGER
+    | dict(num_key_value_heads=2, sliding_window=6, layer_types=["sliding_attention", "full_attention"] * 2),
+}
+
+
 def _tiny(kind: str) -> torch.nn.Module:
-    common = dict(vocab_size=VOCAB, initializer_range=0.2)
-    if kind == "llama":
-        return tiny_llama(layers=4, vocab=VOCAB)
-    if kind == "qwen2":
-        config = transformers.Qwen2Config(
-            hidden_size=32,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            intermediate_size=64,
-            max_position_embeddings=256,
-            **common,
-        )
-    elif kind == "gpt2":
-        config = transformers.GPT2Config(n_embd=32, n_layer=4, n_head=4, n_positions=256, **common)
-    elif kind == "gpt_neox":
-        config = transformers.GPTNeoXConfig(
-            hidden_size=32,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            intermediate_size=64,
-            max_position_embeddings=256,
-            **common,
-        )
-    elif kind == "gemma3":
-        config = transformers.Gemma3TextConfig(
-            hidden_size=32,
-            num_hidden_layers=4,
-            num_attention_heads=4,
-            num_key_value_heads=2,
-            head_dim=8,
-            intermediate_size=64,
-            max_position_embeddings=256,
-            sliding_window=6,
-            layer_types=["sliding_attention", "full_attention"] * 2,
-            **common,
-        )
-    torch.manual_seed(0)
-    return transformers.AutoModelForCausalLM.from_config(config, dtype=torch.float32).eval()
+    return tiny_model(kind, **OVERRIDES[kind])
 
 
 def _scorer(model: torch.nn.Module, heads, shared: bool, batch_tokens: int = 64) -> Scorer:
@@ -104,7 +76,7 @@ def test_decoder_layers_found_in_order(kind):
 
 
 def test_doubled_batch_repeats_rows_from_the_first_masked_layer():
-    model = tiny_llama(layers=4, vocab=VOCAB)
+    model = _tiny("llama")
     ids = torch.tensor(_docs(3, seed=1)[0][:10])[None].repeat(3, 1)  # (3, 10)
     seen = []
     hooks = [
@@ -123,7 +95,7 @@ def test_doubled_batch_repeats_rows_from_the_first_masked_layer():
 
 
 def test_batching_does_not_change_scores():
-    model = tiny_llama(layers=4, vocab=VOCAB)
+    model = _tiny("llama")
     docs = _docs(9, seed=2)
     one = _scorer(model, [(1, 0), (3, 1)], shared=True, batch_tokens=24).score_token_lists(docs)
     many = _scorer(model, [(1, 0), (3, 1)], shared=True, batch_tokens=512).score_token_lists(docs)
