@@ -28,16 +28,8 @@ def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded,
     shutil.copytree(corpus_with_error, corpus)
     (corpus / "one-token.jsonl").write_text('{"id": "tiny", "text": "a"}\n')  # read, but no score
     score_corpus(str(corpus), str(local), HEADS, embedded, chunk_docs=4, progress=False)
-    summary = score_corpus_ray(
-        str(corpus),
-        str(distributed),
-        HEADS,
-        actors=2,
-        chunk_docs=4,
-        device="cpu",
-        dtype="float32",
-        progress=False,
-    )
+    options = dict(actors=2, chunk_docs=4, device="cpu", dtype="float32", progress=False)
+    summary = score_corpus_ray(str(corpus), str(distributed), HEADS, **options)
     assert (summary.records, summary.scored, summary.unscored, summary.errors) == (27, 25, 1, 1)
     assert summary.reasons == {"fewer than 2 tokens": 1, "invalid JSON": 1}
     same_scores(read_scores(distributed), read_scores(local))
@@ -46,3 +38,19 @@ def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded,
     assert select(str(distributed), fraction=0.5)["domains"] == select(str(local), fraction=0.5)["domains"]
     again = score_corpus_ray(str(corpus), str(distributed), HEADS, actors=2, progress=False)
     assert again.scored == 25  # a finished shard is not scored again
+
+    # killed mid-run: the completion marker and the merged errors are not written yet, and the
+    # chunks in flight have no part file; a restart scores only those and ends with the same files
+    scores = distributed / "scores"
+    parts = sorted(scores.glob("s00000-of-00001-c*.parquet"))
+    assert len(parts) >= 6 and all(p.name.count("-") == 4 for p in parts)  # c<slice>-<chunk>
+    lost = parts[1::3]
+    for path in lost + [distributed / "errors.jsonl", *scores.glob("_shard-*.done")]:
+        path.unlink()
+    kept = {p: p.stat().st_mtime_ns for p in parts if p not in lost}
+    resumed = score_corpus_ray(str(corpus), str(distributed), HEADS, **options)  # the same command again
+    assert resumed.resumed_chunks == len(kept) and (resumed.records, resumed.scored) == (27, 25)
+    assert all(p.stat().st_mtime_ns == t for p, t in kept.items())  # finished chunks are not scored again
+    assert all(p.exists() for p in lost)
+    same_scores(read_scores(distributed), read_scores(local))
+    assert (distributed / "errors.jsonl").read_text() == errors

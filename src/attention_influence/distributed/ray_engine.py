@@ -1,10 +1,10 @@
-"""Score a corpus as a Ray Data pipeline: read shard slices and tokenize on CPU workers, score in
-an actor pool (one model per GPU, or per CPU slot without GPUs), write Parquet under DIR/scores/.
+"""Score a corpus as a Ray Data pipeline: CPU actors read the shard's slices, cut them into
+chunks and tokenize them; an actor pool (one model per GPU, or per CPU slot without GPUs) scores
+chunk by chunk and writes each chunk's scores and errors under DIR/scores/ atomically, as the
+local engine does. A restart skips the chunks already written, so a killed run loses at most the
+chunks in flight; `attninf select` cannot tell the engines apart.
 
-Heads are parsed (or detected) once on the driver and passed to every actor by value. The output
-is the local engine's: the same score columns, errors.jsonl and a completion marker per shard, so
-`attninf select` cannot tell the engines apart. A shard restarts whole (Ray writes its files
-non-atomically); a finished shard is not scored again.
+Heads are parsed (or detected) once on the driver and passed to every actor by value.
 """
 
 from __future__ import annotations
@@ -14,25 +14,34 @@ import time
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import asdict
+from itertools import islice
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from attention_influence.corpus.readers import Fields, Record, expand_inputs
-from attention_influence.corpus.writers import atomic_write_bytes, join, list_files, write_json
+from attention_influence.corpus.readers import Fields, Record, count_rows, expand_inputs
+from attention_influence.corpus.writers import join, write_json
 from attention_influence.distributed import resume
 from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_name, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.preflight import ArgumentError, check_output_location, claim_output
+from attention_influence.progress import Progress
 from attention_influence.scoring.corpus import ScoreSummary, _table
-from attention_influence.scoring.ledger import reason_kind
+from attention_influence.scoring.engine import DocScore
+from attention_influence.scoring.ledger import Ledger, reason_kind
 from attention_influence.selection.repetition import repetition
 
-TOKEN_SCHEMA = pa.schema(
-    [("id", pa.string()), ("domain", pa.string()), ("source", pa.string()), ("row", pa.int64())]
-    + [("flag", pa.string()), ("repetition", pa.float64()), ("input_ids", pa.list_(pa.int32()))]
+# one row per chunk: its records (JSON: source, row, id, domain, flag, error, repetition) and the
+# token ids of its readable records, so a chunk is never split between two scoring actors
+CHUNK_SCHEMA = pa.schema(
+    [("chunk", pa.string()), ("records", pa.string()), ("input_ids", pa.list_(pa.list_(pa.int32())))]
 )
+
+
+def chunk_name(slice_index: int, chunk: int) -> str:
+    """Chunk `chunk` of slice `slice_index`: its files are DIR/scores/<shard>-c<name>.parquet."""
+    return f"{slice_index:06d}-{chunk:06d}"
 
 
 def _import_ray():
@@ -57,49 +66,63 @@ def _load_tokenizer(model: str | None, trust_remote_code: bool):
     return AutoTokenizer.from_pretrained(name, trust_remote_code=trust_remote_code)
 
 
-def _read_batches(item: pa.Table, fields: dict, out: str, shard: tuple[int, int], size: int) -> Iterator[pa.Table]:
-    """One slice -> tables of its readable records; its unreadable ones go to an errors file."""
-    (item,) = item.to_pylist()
-    piece = ShardSlice(item["path"], item["start"], None if item["stop"] < 0 else item["stop"])
-    rows, errors = [], []
-    for record in read_slice(piece, Fields(**fields)):
-        if record.error is not None:
-            errors.append({"source": record.source, "row": record.row, "id": record.id, "reason": record.error})
-            continue
-        rows.append({"id": record.id, "domain": record.domain, "source": record.source, "row": record.row})
-        rows[-1] |= {"flag": record.flag, "text": record.text}
-        if len(rows) >= size:
-            yield pa.Table.from_pylist(rows)
-            rows = []
-    if rows:
-        yield pa.Table.from_pylist(rows)
-    if errors:  # named by slice: a retried task rewrites the same file
-        lines = "".join(json.dumps(e) + "\n" for e in errors).encode()
-        atomic_write_bytes(resume.chunk_errors_path(out, *shard, item["index"]), lines)
+def _chunks(records: Iterator[Record], size: int) -> Iterator[list[Record]]:
+    while chunk := list(islice(records, size)):
+        yield chunk
 
 
-class Tokenize:
-    """CPU workers: text -> token ids, exactly as `Scorer.tokenize` does."""
+def _tokenize(tokenizer, texts: list[str]) -> tuple[list[list[int]], list[str | None]]:
+    """Token ids as `Scorer.tokenize` makes them, and per text the failure that stopped it."""
+    try:
+        return tokenizer(texts, add_special_tokens=True)["input_ids"] if texts else [], [None] * len(texts)
+    except Exception:  # noqa: BLE001 - one text breaks the tokenizer: find it, keep the others
+        ids, failures = [], []
+        for text in texts:
+            try:
+                ids.append(tokenizer([text], add_special_tokens=True)["input_ids"][0])
+                failures.append(None)
+            except Exception as err:  # noqa: BLE001
+                ids.append([])
+                failures.append(f"scoring failed ({type(err).__name__}: {str(err).strip()[:200]})")
+        return ids, failures
 
-    def __init__(self, model: str | None, trust_remote_code: bool):
-        self.model, self.trust_remote_code, self.tokenizer = model, trust_remote_code, None
 
-    def __call__(self, batch: pa.Table) -> pa.Table:
+class ReadChunks:
+    """CPU actors: one slice -> a row per chunk that is not scored yet (records + token ids)."""
+
+    def __init__(self, model: str | None, trust_remote_code: bool, fields: dict, out: str, shard: tuple, size: int):
+        self.model, self.trust_remote_code, self.fields = model, trust_remote_code, fields
+        self.out, self.shard, self.size, self.tokenizer = out, shard, size, None
+
+    def __call__(self, item: pa.Table) -> Iterator[pa.Table]:
         if self.tokenizer is None:
             self.tokenizer = _load_tokenizer(self.model, self.trust_remote_code)
-        texts = batch["text"].to_pylist()
-        ids = self.tokenizer(texts, add_special_tokens=True)["input_ids"]
-        columns = [batch[name].cast(TOKEN_SCHEMA.field(name).type) for name in TOKEN_SCHEMA.names[:-2]]
-        columns += [pa.array([repetition(t) for t in texts], pa.float64()), pa.array(ids, pa.list_(pa.int32()))]
-        return pa.Table.from_arrays(columns, schema=TOKEN_SCHEMA)
+        (item,) = item.to_pylist()
+        piece = ShardSlice(item["path"], item["start"], None if item["stop"] < 0 else item["stop"])
+        for index, chunk in enumerate(_chunks(read_slice(piece, Fields(**self.fields)), self.size)):
+            name = chunk_name(item["index"], index)
+            if resume.exists(resume.part_path(self.out, *self.shard, name)):
+                continue  # scored before a restart
+            good = [r for r in chunk if r.error is None]
+            ids, failures = _tokenize(self.tokenizer, [r.text for r in good])
+            failed = dict(zip((id(r) for r in good), failures, strict=True))
+            records = [
+                {"source": r.source, "row": r.row, "id": r.id, "domain": r.domain, "flag": r.flag, "error": r.error}
+                | {"failure": failed.get(id(r)), "repetition": None if r.error else repetition(r.text)}
+                for r in chunk
+            ]
+            yield pa.Table.from_pydict(
+                {"chunk": [name], "records": [json.dumps(records)], "input_ids": [ids]}, schema=CHUNK_SCHEMA
+            )
 
 
 class ScoreActor:
-    """One model per actor, loaded on the first batch; heads come by value from the driver."""
+    """One model per actor, loaded on the first chunk; scores a chunk, writes its files, returns
+    its counts. Heads come by value from the driver."""
 
-    def __init__(self, model: str | None, heads: list[list[int]], options: dict, threads: int):
+    def __init__(self, model: str | None, heads: list[list[int]], options: dict, threads: int, out: str, shard: tuple):
         self.model_name, self.heads, self.options, self.threads = model, heads, options, threads
-        self.scorer = None
+        self.out, self.shard, self.scorer = out, shard, None
 
     def _load(self):
         import torch
@@ -119,61 +142,70 @@ class ScoreActor:
         return Scorer(loaded, self.heads, **{k: self.options[k] for k in keys})
 
     def __call__(self, batch: pa.Table) -> pa.Table:
+        from attention_influence.scoring.isolate import score_isolated
+
         if self.scorer is None:
             self.scorer = self._load()
-        results = self.scorer.score_token_lists(batch["input_ids"].to_pylist())
-        rows = batch.drop(["input_ids"]).to_pylist()
-        records = [Record(r["source"], r["row"], r["id"], r["domain"], None, flag=r["flag"]) for r in rows]
-        return _table(records, results, [r["repetition"] for r in rows])
+        counts = []
+        for name, records, ids in zip(*(batch[c].to_pylist() for c in CHUNK_SCHEMA.names), strict=True):
+            rows = json.loads(records)
+            chunk = [Record(r["source"], r["row"], r["id"], r["domain"], None, r["error"], r["flag"]) for r in rows]
+            usable = [i for i, r in enumerate(rows) if r["error"] is None]
+            tokens = [t for t, i in zip(ids, usable, strict=True) if rows[i]["failure"] is None]
+            scored = iter(score_isolated(self.scorer, None, tokens) if tokens else [])
+            results = [next(scored) if rows[i]["failure"] is None else _failed(rows[i]["failure"]) for i in usable]
+            table = _table([chunk[i] for i in usable], results, [rows[i]["repetition"] for i in usable])
+            errors = Ledger("skip").add(chunk, dict(zip(usable, results, strict=True)))
+            resume.write_chunk(self.out, *self.shard, name, table, errors)
+            counts.append({"chunk": name, "records": len(rows), "tokens": sum(r.n_tokens for r in results)})
+        return pa.Table.from_pylist(counts)
 
 
-def _filesystem(path: str):
-    """(pyarrow filesystem or None, path) for Ray's writer; fsspec URLs go through FSSpecHandler."""
-    if "://" not in path or path.startswith("file://"):
-        return None, path.removeprefix("file://")
-    from pyarrow.fs import FSSpecHandler, PyFileSystem
-
-    fs, _, (local,) = fsspec.get_fs_token_paths(path)
-    return PyFileSystem(FSSpecHandler(fs)), local
+def _failed(reason: str) -> DocScore:
+    return DocScore(0, 0, None, None, None, reason)
 
 
-def _list_unscored(out: str, folder: str, num_shards: int, shard_index: int, chunk: int) -> None:
-    """Book the scored-but-unscorable documents (e.g. fewer than 2 tokens) in an errors file, as
-    the local engine does: every record read is scored or listed."""
-    entries = []
-    for path in list_files(folder, ".parquet"):
-        with fsspec.open(path, "rb") as f:
-            table = pq.read_table(f, columns=["source", "row", "id", "reason", "score"])
-        entries += [
-            {"source": r["source"], "row": r["row"], "id": r["id"], "reason": r["reason"] or "no score"}
-            for r in table.filter(table["score"].is_null()).to_pylist()
-        ]
-    if entries:
-        entries.sort(key=lambda e: (e["source"], e["row"]))
-        atomic_write_bytes(
-            resume.chunk_errors_path(out, num_shards, shard_index, chunk),
-            "".join(json.dumps(e) + "\n" for e in entries).encode(),
-        )
-
-
-def _summary(out: str, folder: str, num_shards: int, shard_index: int, seconds: float) -> ScoreSummary:
-    """Counts of the shard's score files; errors (unscored documents included) from its errors files."""
-    summary, reasons = ScoreSummary(seconds=seconds), Counter()
-    for path in list_files(folder, ".parquet"):
-        with fsspec.open(path, "rb") as f:
-            table = pq.read_table(f, columns=["n_tokens", "score"])
-        summary.scored += table.num_rows - table["score"].null_count
-        summary.unscored += table["score"].null_count
-        summary.tokens += sum(table["n_tokens"].to_pylist())
+def _part_files(out: str, num_shards: int, shard_index: int, suffix: str = ".parquet") -> list[str]:
+    """The shard's chunk files (complete ones: written atomically) with `suffix`."""
     fs, _, (local,) = fsspec.get_fs_token_paths(join(out, "scores"))
-    for path in fs.glob(f"{local.rstrip('/')}/{shard_name(num_shards, shard_index)}-c*.errors.jsonl"):
+    if not fs.exists(local):
+        return []
+    return sorted(fs.glob(f"{local.rstrip('/')}/{shard_name(num_shards, shard_index)}-c*{suffix}"))
+
+
+def _records(out: str, parts: list[str]) -> int:
+    """Scored and unscored rows of chunk files, from their footers (for progress)."""
+    fs, _, _ = fsspec.get_fs_token_paths(join(out, "scores"))
+    rows = 0
+    for path in parts:
+        with fs.open(path, "rb") as f:
+            rows += pq.ParquetFile(f).metadata.num_rows
+    return rows
+
+
+def _summary(out: str, num_shards: int, shard_index: int, seconds: float, resumed: list[str]) -> ScoreSummary:
+    """Counts of the shard's chunk files: scores, and errors (unscored documents listed too)."""
+    summary, reasons, flags = ScoreSummary(seconds=seconds, resumed_chunks=len(resumed)), Counter(), Counter()
+    fs, _, _ = fsspec.get_fs_token_paths(join(out, "scores"))
+    before = set(resumed)
+    for path in _part_files(out, num_shards, shard_index):
+        with fs.open(path, "rb") as f:
+            table = pq.read_table(f, columns=["n_tokens", "score", "flag"])
+        scored = table.filter(table["score"].is_valid())
+        tokens = sum(table["n_tokens"].to_pylist())
+        summary.scored += scored.num_rows
+        summary.unscored += table.num_rows - scored.num_rows
+        summary.tokens += tokens
+        summary.resumed_tokens += tokens if path in before else 0
+        flags.update(f for f in scored["flag"].to_pylist() if f)
+    for path in _part_files(out, num_shards, shard_index, ".errors.jsonl"):
         with fs.open(path, "rb") as f:
             errors = [json.loads(line) for line in f.read().splitlines() if line.strip()]
         summary.errors += len(errors)
         reasons.update(reason_kind(e["reason"]) for e in errors)
     summary.errors -= summary.unscored  # listed too, counted once
     summary.records = summary.scored + summary.unscored + summary.errors
-    summary.reasons = dict(reasons)
+    summary.reasons, summary.flags = dict(reasons), dict(flags)
     return summary
 
 
@@ -232,10 +264,6 @@ def score_corpus_ray(
         with fsspec.open(marker, "rb") as f:
             done = json.loads(f.read())
         return ScoreSummary(**{k: v for k, v in done.items() if k in ScoreSummary.__dataclass_fields__})
-    folder = join(out, "scores", f"{shard_name(num_shards, shard_index)}-ray")
-    fs, _, (local_folder,) = fsspec.get_fs_token_paths(folder)
-    if fs.exists(local_folder):  # an interrupted Ray run: its files may be partial, redo the shard
-        fs.rm(local_folder, recursive=True)
     settings = {
         "engine": "ray",
         "model": model or "embedded",
@@ -248,10 +276,11 @@ def score_corpus_ray(
         "device": device,
     }
     claim_output(out, settings, overwrite)
+    resume.start_shard(out, num_shards, shard_index, slices, chunk_docs)  # same chunks on a restart
     write_json(join(out, "run.json"), settings)
     if not ray.is_initialized():
         ray.init(address=address, include_dashboard=False, log_to_driver=False)
-    ray.data.DataContext.get_current().enable_progress_bars = progress
+    ray.data.DataContext.get_current().enable_progress_bars = False  # ours counts documents and tokens
     count, per_actor, threads = _actor_resources(ray, actors)
     options = dict(
         max_length=max_length,
@@ -268,36 +297,33 @@ def score_corpus_ray(
         {"index": i, "path": s.path, "start": s.start, "stop": -1 if s.stop is None else s.stop}
         for i, s in enumerate(slices)
     ]
+    shard = (num_shards, shard_index)
+    resumed = _part_files(out, *shard)
     start = time.perf_counter()
     ds = ray.data.from_items(items, override_num_blocks=max(len(items), 1))
     ds = ds.map_batches(
-        _read_batches,
+        ReadChunks,
         batch_size=1,
         batch_format="pyarrow",
-        fn_kwargs={"fields": asdict(fields), "out": out, "shard": (num_shards, shard_index), "size": chunk_docs},
-        num_cpus=0.5,
-    )
-    ds = ds.map_batches(
-        Tokenize,
-        batch_size=chunk_docs,
-        batch_format="pyarrow",
-        fn_constructor_args=(model, trust_remote_code),
+        fn_constructor_args=(model, trust_remote_code, asdict(fields), out, shard, chunk_docs),
         compute=ray.data.ActorPoolStrategy(min_size=1, max_size=count),
         num_cpus=0.5,
     )
-    ds = ds.repartition(target_num_rows_per_block=chunk_docs)  # spread the documents over the actors
+    ds = ds.repartition(target_num_rows_per_block=1)  # a block per chunk: chunks spread over the actors
     ds = ds.map_batches(
         ScoreActor,
-        batch_size=chunk_docs,
+        batch_size=1,
         batch_format="pyarrow",
-        fn_constructor_args=(model, head_list, options, threads),
+        fn_constructor_args=(model, head_list, options, threads, out, shard),
         compute=ray.data.ActorPoolStrategy(size=count),
         **per_actor,
     )
-    filesystem, path = _filesystem(folder)
-    ds.write_parquet(path, filesystem=filesystem)
-    _list_unscored(out, folder, num_shards, shard_index, len(items))  # after the slices' own errors files
-    summary = _summary(out, folder, num_shards, shard_index, time.perf_counter() - start)
+    total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
+    with Progress("score", total=total or None, enabled=progress) as bar:
+        bar.update(_records(out, resumed), tokens=0)
+        for done in ds.iter_rows():
+            bar.update(done["records"], tokens=done["tokens"])
+    summary = _summary(out, num_shards, shard_index, time.perf_counter() - start, resumed)
     report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second, "engine": "ray", "actors": count}
     resume.finish_shard(out, num_shards, shard_index, report)
     if num_shards == 1:

@@ -5,7 +5,7 @@ restart finds the finished ones, and whether the whole run is complete.
     DIR/scores/s00001-of-00003-c000004.errors.jsonl  its unreadable records (written first)
     DIR/scores/_s00001-of-00003.plan.json            how shard 1 is cut into chunks
     DIR/scores/_shard-00001-of-00003.done            shard 1 finished (JSON summary)
-    DIR/scores/s00000-of-00001-ray/*.parquet         scores written by the Ray engine
+    DIR/scores/s00000-of-00001-c000003-000001.parquet the Ray engine: chunk 1 of slice 3
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from attention_influence.corpus.writers import atomic_write_bytes, join, list_fi
 from attention_influence.distributed.sharding import ShardSlice, shard_name
 
 MARKER = re.compile(r"_shard-(\d{5})-of-(\d{5})\.done$")
-STARTED = re.compile(r"(?:^|/)_?s(\d{5})-of-(\d{5})(?:-c\d{6}\.parquet$|-ray/|\.plan\.json$)")  # a shard began
+STARTED = re.compile(r"(?:^|/)_?s(\d{5})-of-(\d{5})(?:-c\d{6}(?:-\d{6})?\.parquet$|\.plan\.json$)")  # a shard began
 
 
 class ResumeError(ValueError):
@@ -32,12 +32,17 @@ class IncompleteRunError(RuntimeError):
     """`select` ran before every shard of the scoring run finished."""
 
 
-def part_path(out: str, num_shards: int, shard_index: int, chunk: int) -> str:
-    return join(out, "scores", f"{shard_name(num_shards, shard_index)}-c{chunk:06d}.parquet")
+def _chunk(chunk: int | str) -> str:
+    """Chunk 4 of the local engine is c000004; the Ray engine names chunk j of slice i c<i>-<j>."""
+    return f"c{chunk:06d}" if isinstance(chunk, int) else f"c{chunk}"
 
 
-def chunk_errors_path(out: str, num_shards: int, shard_index: int, chunk: int) -> str:
-    return join(out, "scores", f"{shard_name(num_shards, shard_index)}-c{chunk:06d}.errors.jsonl")
+def part_path(out: str, num_shards: int, shard_index: int, chunk: int | str) -> str:
+    return join(out, "scores", f"{shard_name(num_shards, shard_index)}-{_chunk(chunk)}.parquet")
+
+
+def chunk_errors_path(out: str, num_shards: int, shard_index: int, chunk: int | str) -> str:
+    return join(out, "scores", f"{shard_name(num_shards, shard_index)}-{_chunk(chunk)}.errors.jsonl")
 
 
 def marker_path(out: str, num_shards: int, shard_index: int) -> str:
@@ -109,7 +114,9 @@ def start_shard(out: str, num_shards: int, shard_index: int, slices: list[ShardS
         fs.rm(leftover)
 
 
-def write_chunk(out: str, num_shards: int, shard_index: int, chunk: int, table: pa.Table, errors: list[dict]) -> None:
+def write_chunk(
+    out: str, num_shards: int, shard_index: int, chunk: int | str, table: pa.Table, errors: list[dict]
+) -> None:
     """Errors first, then the part file: a part on disk means the whole chunk is done."""
     if errors:
         rows = "".join(json.dumps(e) + "\n" for e in errors).encode()

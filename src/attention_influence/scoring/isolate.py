@@ -23,22 +23,27 @@ def _checked(result: DocScore) -> DocScore:
     return result
 
 
-def score_isolated(scorer: Scorer, texts: Sequence[str], tokens: Sequence[list[int]] | None = None) -> list[DocScore]:
+def score_isolated(
+    scorer: Scorer, texts: Sequence[str] | None, tokens: Sequence[list[int]] | None = None
+) -> list[DocScore]:
     """scorer.score_texts(texts), but a failing document gets a reason instead of an exception.
 
-    `tokens`: the texts already tokenized (by a prefetch thread), used for the whole-chunk try."""
-    if not texts:
+    `tokens`: the texts already tokenized (by a prefetch thread or a Ray worker); then `texts`
+    may be None."""
+    count = len(tokens) if tokens is not None else len(texts or [])
+    if not count:
         return []
     try:
         results = scorer.score_token_lists(tokens) if tokens is not None else scorer.score_texts(texts)
         return [_checked(r) for r in results]
     except (RuntimeError, ValueError, TypeError, MemoryError) as err:  # torch OOM is a RuntimeError
-        if len(texts) == 1:
+        if count == 1:
             return [_failed(err)]
     results, first_error = [], None
-    for text in texts:
+    for i in range(count):
         try:
-            results.extend(_checked(r) for r in scorer.score_texts([text]))
+            one = scorer.score_token_lists([tokens[i]]) if tokens is not None else scorer.score_texts([texts[i]])
+            results.extend(_checked(r) for r in one)
         except (RuntimeError, ValueError, TypeError, MemoryError) as err:
             first_error = first_error or err
             results.append(_failed(err))
