@@ -32,6 +32,7 @@ def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded,
     summary = score_corpus_ray(str(corpus), str(distributed), HEADS, **options)
     assert (summary.records, summary.scored, summary.unscored, summary.errors) == (27, 25, 1, 1)
     assert summary.reasons == {"fewer than 2 tokens": 1, "invalid JSON": 1}
+    assert summary.peak_memory_bytes > 2**20 and 0 <= summary.padding_fraction < 1  # reported by the actors
     same_scores(read_scores(distributed), read_scores(local))
     errors = (distributed / "errors.jsonl").read_text()
     assert errors == (local / "errors.jsonl").read_text() and '"id": "tiny"' in errors  # every record accounted for

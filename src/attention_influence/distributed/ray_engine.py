@@ -146,8 +146,11 @@ class ScoreActor:
 
         if self.scorer is None:
             self.scorer = self._load()
+        from attention_influence.scoring.memory import peak_memory_bytes
+
         counts = []
         for name, records, ids in zip(*(batch[c].to_pylist() for c in CHUNK_SCHEMA.names), strict=True):
+            real, padded = self.scorer.real_tokens, self.scorer.padded_tokens
             rows = json.loads(records)
             chunk = [Record(r["source"], r["row"], r["id"], r["domain"], None, r["error"], r["flag"]) for r in rows]
             usable = [i for i, r in enumerate(rows) if r["error"] is None]
@@ -157,7 +160,11 @@ class ScoreActor:
             table = _table([chunk[i] for i in usable], results, [rows[i]["repetition"] for i in usable])
             errors = Ledger("skip").add(chunk, dict(zip(usable, results, strict=True)))
             resume.write_chunk(self.out, *self.shard, name, table, errors)
-            counts.append({"chunk": name, "records": len(rows), "tokens": sum(r.n_tokens for r in results)})
+            counts.append(
+                {"chunk": name, "records": len(rows), "tokens": sum(r.n_tokens for r in results)}
+                | {"real_tokens": self.scorer.real_tokens - real, "padded_tokens": self.scorer.padded_tokens - padded}
+                | {"peak_memory": peak_memory_bytes(self.scorer.loaded.device)}
+            )
         return pa.Table.from_pylist(counts)
 
 
@@ -319,11 +326,16 @@ def score_corpus_ray(
         **per_actor,
     )
     total = sum(n for n in (count_rows(s.path) for s in slices) if n is not None) if num_shards == 1 else 0
+    work = Counter()
     with Progress("score", total=total or None, enabled=progress) as bar:
         bar.update(_records(out, resumed), tokens=0)
         for done in ds.iter_rows():
             bar.update(done["records"], tokens=done["tokens"])
+            work.update(real=done["real_tokens"], padded=done["padded_tokens"])
+            work["peak"] = max(work["peak"], done["peak_memory"])
     summary = _summary(out, num_shards, shard_index, time.perf_counter() - start, resumed)
+    summary.padding_fraction = 1 - work["real"] / work["padded"] if work["padded"] else 0.0
+    summary.peak_memory_bytes = work["peak"]  # the largest of any actor's
     report = asdict(summary) | {"tokens_per_second": summary.tokens_per_second, "engine": "ray", "actors": count}
     resume.finish_shard(out, num_shards, shard_index, report)
     if num_shards == 1:
