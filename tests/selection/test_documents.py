@@ -48,3 +48,17 @@ def test_selected_documents_keep_their_format_and_gain_scores(tmp_path):
     ]
     table = pq.read_table(second)
     assert table["id"].to_pylist() == ["b0"] and table["attninf_score"].to_pylist() == [0.5]
+
+
+def test_parquet_rows_are_taken_from_their_row_groups(tmp_path):
+    parquet = tmp_path / "in" / "big.parquet"
+    parquet.parent.mkdir()
+    pq.write_table(pa.table({"id": [f"r{i}" for i in range(50)], "n": list(range(50))}), parquet, row_group_size=7)
+    rows = [(f"r{i}", "web", str(parquet), i, float(i % 10)) for i in range(50)]  # best: 9, 19, 29, 39, 49, ...
+    out = str(tmp_path / "run")
+    write_chunk(out, 1, 0, 0, _scores(rows), [])
+    finish_shard(out, 1, 0, {})
+
+    (path,) = select(out, fraction=0.1)["files"]  # the five rows scored 9, in five different row groups
+    table = pq.read_table(path)
+    assert table["n"].to_pylist() == [9, 19, 29, 39, 49] and table["attninf_score"].to_pylist() == [9.0] * 5

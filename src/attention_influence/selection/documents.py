@@ -62,9 +62,18 @@ def _jsonl_rows(source: str, wanted: np.ndarray, added: pa.Table) -> Iterator[di
 
 
 def _parquet_rows(source: str, wanted: np.ndarray, added: pa.Table) -> pa.Table:
+    """The `wanted` rows (sorted) of a Parquet file, read row group by row group: memory holds
+    one group and the rows kept so far, not the whole file."""
+    pieces, offset = [], 0
     with fsspec.open(source, "rb") as f:
-        table = pq.read_table(f)
-    table = table.take(pa.array(wanted, type=pa.int64()))
+        parquet = pq.ParquetFile(f)
+        for group in range(parquet.num_row_groups):
+            rows = parquet.metadata.row_group(group).num_rows
+            lo, hi = np.searchsorted(wanted, [offset, offset + rows])
+            if hi > lo:
+                pieces.append(parquet.read_row_group(group).take(pa.array(wanted[lo:hi] - offset, type=pa.int64())))
+            offset += rows
+        table = pa.concat_tables(pieces) if pieces else parquet.schema_arrow.empty_table()
     for name in added.column_names:
         table = table.append_column(name, added[name])
     return table
