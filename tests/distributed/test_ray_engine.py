@@ -55,3 +55,16 @@ def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded,
     assert all(p.exists() for p in lost)
     same_scores(read_scores(distributed), read_scores(local))
     assert (distributed / "errors.jsonl").read_text() == errors
+
+
+def test_a_text_that_breaks_the_tokenizer_costs_only_itself():
+    from attention_influence.distributed.ray_engine import _tokenize
+
+    def tokenizer(texts, add_special_tokens=True):
+        if "\udcff" in "".join(texts):
+            raise ValueError("cannot encode")
+        return {"input_ids": [[len(t)] for t in texts]}
+
+    ids, failures = _tokenize(tokenizer, ["ab", "bad \udcff", "abc"])
+    assert ids == [[2], [], [3]]
+    assert failures == [None, "scoring failed (ValueError: cannot encode)", None]
