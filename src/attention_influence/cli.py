@@ -125,7 +125,7 @@ def _add_detect_args(p: argparse.ArgumentParser) -> None:
         "--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random masked"
     )
     g.add_argument("--verify-probes", type=int, default=None, help="held-out probes (default: --num-probes)")
-    g.add_argument("--verify-draws", type=int, default=16, help="random head sets in --verify (c)")
+    g.add_argument("--verify-draws", type=int, default=None, help="random head sets in --verify (c) (default 16)")
     g.add_argument(
         "--verify-draw-probes",
         type=int,

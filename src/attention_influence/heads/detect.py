@@ -78,7 +78,7 @@ def verify_heads(
     probes: Sequence[Probe],
     selected: Sequence[tuple[int, int]],
     seed: int = 0,
-    draws: int = 16,
+    draws: int = VERIFY_DRAWS,
     probes_per_draw: int | None = None,
     progress: Progress | None = None,
 ) -> dict:
@@ -186,7 +186,7 @@ def detect_heads(
     top_k: int | None = None,
     verify: bool = False,
     verify_probes: int | None = None,
-    verify_draws: int = VERIFY_DRAWS,
+    verify_draws: int | None = VERIFY_DRAWS,
     verify_draw_probes: int | None = None,
     device: str = "auto",
     dtype: str = "auto",
@@ -254,6 +254,7 @@ def detect_heads(
     }
     if verify:
         held_out = make_probes(loaded.tokenizer, pool, verify_probes or num_probes, tokens, seed + VERIFY_SEED_OFFSET)
+        verify_draws = VERIFY_DRAWS if verify_draws is None else verify_draws
         per_draw = min(len(held_out), verify_draw_probes or draw_probe_count(len(held_out), verify_draws))
         total = 2 * len(held_out) + verify_draws * per_draw
         with Progress("verify", total=total, unit="probe", enabled=progress) as bar:
