@@ -28,8 +28,9 @@ from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.preflight import ArgumentError, check_output_location, claim_output
 from attention_influence.progress import Progress
 from attention_influence.scoring.corpus import ScoreSummary, _table
-from attention_influence.scoring.engine import DocScore
+from attention_influence.scoring.isolate import failed, failure, score_isolated
 from attention_influence.scoring.ledger import Ledger, reason_kind
+from attention_influence.scoring.memory import peak_memory_bytes
 from attention_influence.selection.repetition import repetition
 
 # one row per chunk: its records (JSON: source, row, id, domain, flag, error, repetition) and the
@@ -83,7 +84,7 @@ def _tokenize(tokenizer, texts: list[str]) -> tuple[list[list[int]], list[str | 
                 failures.append(None)
             except Exception as err:  # noqa: BLE001
                 ids.append([])
-                failures.append(f"scoring failed ({type(err).__name__}: {str(err).strip()[:200]})")
+                failures.append(failure(err))
         return ids, failures
 
 
@@ -142,12 +143,8 @@ class ScoreActor:
         return Scorer(loaded, self.heads, **{k: self.options[k] for k in keys})
 
     def __call__(self, batch: pa.Table) -> pa.Table:
-        from attention_influence.scoring.isolate import score_isolated
-
         if self.scorer is None:
             self.scorer = self._load()
-        from attention_influence.scoring.memory import peak_memory_bytes
-
         counts = []
         for name, records, ids in zip(*(batch[c].to_pylist() for c in CHUNK_SCHEMA.names), strict=True):
             real, padded = self.scorer.real_tokens, self.scorer.padded_tokens
@@ -156,7 +153,7 @@ class ScoreActor:
             usable = [i for i, r in enumerate(rows) if r["error"] is None]
             tokens = [t for t, i in zip(ids, usable, strict=True) if rows[i]["failure"] is None]
             scored = iter(score_isolated(self.scorer, None, tokens) if tokens else [])
-            results = [next(scored) if rows[i]["failure"] is None else _failed(rows[i]["failure"]) for i in usable]
+            results = [next(scored) if rows[i]["failure"] is None else failed(rows[i]["failure"]) for i in usable]
             table = _table([chunk[i] for i in usable], results, [rows[i]["repetition"] for i in usable])
             errors = Ledger("skip").add(chunk, dict(zip(usable, results, strict=True)))
             resume.write_chunk(self.out, *self.shard, name, table, errors)
@@ -166,10 +163,6 @@ class ScoreActor:
                 | {"peak_memory": peak_memory_bytes(self.scorer.loaded.device)}
             )
         return pa.Table.from_pylist(counts)
-
-
-def _failed(reason: str) -> DocScore:
-    return DocScore(0, 0, None, None, None, reason)
 
 
 def _part_files(out: str, num_shards: int, shard_index: int, suffix: str = ".parquet") -> list[str]:

@@ -10,9 +10,15 @@ from collections.abc import Sequence
 from attention_influence.scoring.engine import DocScore, Scorer
 
 
-def _failed(err: BaseException) -> DocScore:
+def failure(err: BaseException) -> str:
+    """The reason a document that broke the tokenizer or the model gets: its error, one line."""
     detail = str(err).strip().splitlines()[0][:200] if str(err).strip() else ""
-    return DocScore(0, 0, None, None, None, f"scoring failed ({type(err).__name__}: {detail})")
+    return f"scoring failed ({type(err).__name__}: {detail})"
+
+
+def failed(reason: str) -> DocScore:
+    """No score, and why."""
+    return DocScore(0, 0, None, None, None, reason)
 
 
 def _checked(result: DocScore) -> DocScore:
@@ -38,7 +44,7 @@ def score_isolated(
         return [_checked(r) for r in results]
     except (RuntimeError, ValueError, TypeError, MemoryError) as err:  # torch OOM is a RuntimeError
         if count == 1:
-            return [_failed(err)]
+            return [failed(failure(err))]
     results, first_error = [], None
     for i in range(count):
         try:
@@ -46,7 +52,7 @@ def score_isolated(
             results.extend(_checked(r) for r in one)
         except (RuntimeError, ValueError, TypeError, MemoryError) as err:
             first_error = first_error or err
-            results.append(_failed(err))
+            results.append(failed(failure(err)))
     if all(r.reason and r.reason.startswith("scoring failed") for r in results):
         raise first_error  # every document fails alone: the model or device is broken, not the data
     return results
