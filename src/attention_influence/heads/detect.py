@@ -87,7 +87,7 @@ def verify_heads(
     `draws` sets drawn with `seed`.
 
     Which heads a draw holds moves (c) far more than which probes it runs on (a draw that hits
-    one load-bearing head loses a third of the accuracy, others lose nothing), so the cost of (c)
+    one load-bearing head loses up to half the accuracy, most draws lose almost nothing), so the cost of (c)
     is spread over many draws: draw d runs on `probes_per_draw` probes (default
     `draw_probe_count`), taken in turn from the held-out set, and is compared with (a) on the same
     probes. random_ratio = sum of draw accuracies / sum of their paired (a) accuracies."""
@@ -126,7 +126,7 @@ def verify_heads(
     }
     result["selected_ratio"] = result["selected_masked"] / base if base else float("nan")
     reference = sum(d["unmasked"] for d in random_draws)
-    result["random_ratio"] = result["random_masked"] * max(draws, 1) / reference if reference else float("nan")
+    result["random_ratio"] = sum(d["accuracy"] for d in random_draws) / reference if reference else float("nan")
     ratios = [d["ratio"] for d in random_draws]
     result["random_ratio_stderr"] = statistics.stdev(ratios) / math.sqrt(draws) if draws > 1 else None
     return result
