@@ -199,8 +199,7 @@ def _summary(out: str, num_shards: int, shard_index: int, seconds: float, resume
         summary.resumed_tokens += tokens if path in before else 0
         flags.update(f for f in scored["flag"].to_pylist() if f)
     for path in _part_files(out, num_shards, shard_index, ".errors.jsonl"):
-        with fs.open(path, "rb") as f:
-            errors = [json.loads(line) for line in f.read().splitlines() if line.strip()]
+        errors = resume.read_errors(fs.unstrip_protocol(path))
         summary.errors += len(errors)
         reasons.update(reason_kind(e["reason"]) for e in errors)
     summary.errors -= summary.unscored  # listed too, counted once

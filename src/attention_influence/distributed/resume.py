@@ -124,7 +124,8 @@ def write_chunk(
     write_table(part_path(out, num_shards, shard_index, chunk), table)
 
 
-def _read_errors(path: str) -> list[dict]:
+def read_errors(path: str) -> list[dict]:
+    """The entries of an errors file (none when it does not exist)."""
     if not exists(path):
         return []
     with fsspec.open(path, "rb") as f:
@@ -135,7 +136,7 @@ def read_chunk(out: str, num_shards: int, shard_index: int, chunk: int) -> tuple
     """A finished chunk's score columns and errors."""
     with fsspec.open(part_path(out, num_shards, shard_index, chunk), "rb") as f:
         table = pq.read_table(f, columns=["n_tokens", "score", "reason"])
-    return table, _read_errors(chunk_errors_path(out, num_shards, shard_index, chunk))
+    return table, read_errors(chunk_errors_path(out, num_shards, shard_index, chunk))
 
 
 def finish_shard(out: str, num_shards: int, shard_index: int, summary: dict) -> None:
@@ -143,7 +144,7 @@ def finish_shard(out: str, num_shards: int, shard_index: int, summary: dict) -> 
     them), then write the completion marker."""
     fs, _, (local,) = fsspec.get_fs_token_paths(join(out, "scores"))
     pattern = f"{local.rstrip('/')}/{shard_name(num_shards, shard_index)}-c*.errors.jsonl"
-    errors = [e for path in sorted(fs.glob(pattern)) for e in _read_errors(fs.unstrip_protocol(path))]
+    errors = [e for path in sorted(fs.glob(pattern)) for e in read_errors(fs.unstrip_protocol(path))]
     errors.sort(key=lambda e: (str(e.get("source") or ""), e.get("row") if e.get("row") is not None else -1))
     atomic_write_bytes(
         errors_path(out, num_shards, shard_index), "".join(json.dumps(e) + "\n" for e in errors).encode()
