@@ -12,6 +12,7 @@ import posixpath
 import fsspec
 
 from attention_influence.corpus.writers import exists, join, read_json
+from attention_influence.errors import UserError
 
 # run.json keys that change the scores; a run with the same values may resume in the same DIR
 RUN_SETTINGS = ("fingerprint", "heads", "inputs", "fields", "max_length", "truncate", "dtype")
@@ -19,7 +20,7 @@ RUN_SETTINGS = ("fingerprint", "heads", "inputs", "fields", "max_length", "trunc
 RUN_OUTPUTS = ("scores", "errors.jsonl", "errors-*.jsonl", "score_summary.json", "selection.json", "selected")
 
 
-class ArgumentError(ValueError):
+class ArgumentError(UserError):
     """An argument is invalid or would destroy data; the message says which and why."""
 
 

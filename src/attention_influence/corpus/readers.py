@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import fsspec
 
 from attention_influence.corpus.streams import DamagedStream, decompressed_blocks, split_lines
+from attention_influence.errors import InputError
 
 JSONL_SUFFIXES = (
     ".jsonl",
@@ -31,7 +32,7 @@ INVALID_UTF8 = "invalid UTF-8 (replaced)"  # a flag: the record is still scored
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-class CorpusError(ValueError):
+class CorpusError(InputError):
     """An input path or file that cannot be read at all."""
 
 

@@ -23,7 +23,7 @@ SCORE_SCHEMA = pa.schema(
         ("score", pa.float64()),
         ("reason", pa.string()),
         ("truncated", pa.bool_()),
-        ("repetition", pa.float64()),  # selection/repetition.py
+        ("repetition", pa.float64()),  # measures/repetition.py
         ("flag", pa.string()),  # scored, but the input was repaired (e.g. invalid UTF-8 replaced)
     ]
 )

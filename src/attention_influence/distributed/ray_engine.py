@@ -25,13 +25,13 @@ from attention_influence.corpus.writers import join, write_json
 from attention_influence.distributed import resume
 from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_name, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
+from attention_influence.measures.repetition import repetition
 from attention_influence.preflight import ArgumentError, check_output_location, claim_output
 from attention_influence.progress import Progress
 from attention_influence.scoring.corpus import ScoreSummary, _table
 from attention_influence.scoring.isolate import failed, failure, score_isolated
 from attention_influence.scoring.ledger import Ledger, reason_kind
 from attention_influence.scoring.memory import peak_memory_bytes
-from attention_influence.selection.repetition import repetition
 
 # one row per chunk: its records (JSON: source, row, id, domain, flag, error, repetition) and the
 # token ids of its readable records, so a chunk is never split between two scoring actors

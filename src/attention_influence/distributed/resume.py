@@ -19,16 +19,17 @@ import pyarrow.parquet as pq
 
 from attention_influence.corpus.writers import atomic_write_bytes, join, list_files, read_json, write_json, write_table
 from attention_influence.distributed.sharding import ShardSlice, shard_name
+from attention_influence.errors import RunError
 
 MARKER = re.compile(r"_shard-(\d{5})-of-(\d{5})\.done$")
 STARTED = re.compile(r"(?:^|/)_?s(\d{5})-of-(\d{5})(?:-c\d{6}(?:-\d{6})?\.parquet$|\.plan\.json$)")  # a shard began
 
 
-class ResumeError(ValueError):
+class ResumeError(RunError):
     """A restart whose chunking differs from the interrupted run's."""
 
 
-class IncompleteRunError(RuntimeError):
+class IncompleteRunError(RunError):
     """`select` ran before every shard of the scoring run finished."""
 
 

@@ -19,9 +19,10 @@ from attention_influence.corpus.readers import (
     iter_rows,
     read_records,
 )
+from attention_influence.errors import UserError
 
 
-class ShardError(ValueError):
+class ShardError(UserError):
     """Bad --num-shards/--shard-index, or an input whose rows cannot be counted."""
 
 

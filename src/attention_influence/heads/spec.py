@@ -7,10 +7,12 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from attention_influence.errors import UserError
+
 _PAIR = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
-class HeadSpecError(ValueError):
+class HeadSpecError(UserError):
     """The heads argument or file is malformed."""
 
 

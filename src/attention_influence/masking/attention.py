@@ -24,13 +24,15 @@ from dataclasses import dataclass
 
 import torch
 
+from attention_influence.errors import ModelError
+
 PREFIX = "attninf_"
 _KEEP = "_attninf_keep"  # (1|B, H, 1, 1) bool: False on masked heads (and rows)
 _RECORDER = "_attninf_recorder"  # callable(module, query, key) used by head detection
 _discovered: list[tuple[torch.nn.Module, int, int]] | None = None  # (module, H, KVH) in call order
 
 
-class UnsupportedArchitecture(ValueError):
+class UnsupportedArchitecture(ModelError):
     """The model does not route its attention through transformers' attention interface."""
 
 

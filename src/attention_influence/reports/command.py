@@ -12,11 +12,12 @@ import pyarrow.compute as pc
 
 from attention_influence.corpus.readers import Fields, read_records
 from attention_influence.corpus.writers import atomic_write_bytes, exists, join, read_json
+from attention_influence.errors import UserError
 from attention_influence.reports.explain import explain, render_html, render_terminal, summary
 from attention_influence.selection.select import read_scores
 
 
-class ExplainError(ValueError):
+class ExplainError(UserError):
     """The document or the heads to explain cannot be found."""
 
 

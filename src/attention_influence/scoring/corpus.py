@@ -13,6 +13,7 @@ from attention_influence.corpus.writers import SCORE_SCHEMA, exists, join, write
 from attention_influence.distributed import resume
 from attention_influence.distributed.sharding import ShardSlice, read_slice, shard_slices
 from attention_influence.heads import HeadSet, parse_heads
+from attention_influence.measures.repetition import repetition
 from attention_influence.models import LoadedModel, load_model
 from attention_influence.preflight import check_heads_model, check_output_location, claim_output
 from attention_influence.progress import Progress
@@ -21,7 +22,6 @@ from attention_influence.scoring.isolate import score_isolated
 from attention_influence.scoring.ledger import Ledger
 from attention_influence.scoring.memory import peak_memory_bytes
 from attention_influence.scoring.prefetch import prefetch
-from attention_influence.selection.repetition import repetition
 
 
 @dataclass

@@ -10,16 +10,17 @@ from dataclasses import dataclass, field
 import pyarrow as pa
 
 from attention_influence.corpus.readers import PARQUET_SUFFIXES, Record
+from attention_influence.errors import InputError, InternalError
 from attention_influence.scoring.engine import DocScore
 
 ON_ERROR = ("skip", "fail")
 
 
-class BadRecordError(ValueError):
+class BadRecordError(InputError):
     """A bad record under `--on-error fail`; the message names the file and line."""
 
 
-class AccountingError(RuntimeError):
+class AccountingError(InternalError):
     """scored + listed != read: a record went missing (a bug, never bad input)."""
 
 

@@ -11,6 +11,7 @@ import pyarrow.parquet as pq
 
 from attention_influence.corpus.writers import join, list_files, write_json
 from attention_influence.distributed.resume import check_complete
+from attention_influence.errors import UserError
 from attention_influence.progress import Progress
 from attention_influence.selection.documents import ADDED_PREFIX, write_selected  # noqa: F401 - re-exported
 from attention_influence.selection.thresholds import domain_cuts, has_repetition, selected_rows
@@ -18,7 +19,7 @@ from attention_influence.selection.thresholds import domain_cuts, has_repetition
 SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
 
 
-class SelectionError(ValueError):
+class SelectionError(UserError):
     """Selection cannot run (bad arguments, or no scores)."""
 
 
@@ -71,7 +72,7 @@ def select(
 ) -> dict:
     """Keep the top `fraction` of each domain (by document count or by tokens).
 
-    With `max_repetition`, documents whose repetition (selection/repetition.py) is above it are
+    With `max_repetition`, documents whose repetition (measures/repetition.py) is above it are
     excluded before ranking: they count in `documents` and `too_repetitive`, never in `selected`.
 
     Writes DIR/selection.json and, with `write_documents`, the selected documents under

@@ -1,4 +1,4 @@
-from attention_influence.selection.repetition import duplicate_ngram_fraction, repetition
+from attention_influence.measures.repetition import duplicate_ngram_fraction, repetition
 
 
 def test_text_written_twice_is_half_repeated(wikitext_texts):
