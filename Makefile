@@ -2,7 +2,6 @@
 # with the embedded model) and `make test` (install, then run the test suite).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
-HEADS ?= examples/heads/smollm2-135m-instruct.json
 
 .PHONY: install demo test lint bench
 
@@ -12,7 +11,7 @@ install:
 	$(PYTHON) -m pip install -q -e ".[all,dev]"
 
 demo: install
-	attninf run examples/corpus --heads $(HEADS) --out runs/demo
+	attninf run examples/corpus --out runs/demo
 
 test: install
 	$(PYTHON) -m pytest -q

@@ -24,19 +24,22 @@ SOURCES = 30
 
 
 def make_run(folder: Path, rows: int, seed: int = 0) -> None:
-    """DIR/scores/* (3 finished shards) and the source documents they point to."""
-    from attention_influence.corpus.writers import SCORE_SCHEMA
-    from attention_influence.distributed.resume import finish_shard, part_path
+    """A finished run of 3 shards in `folder`/run and the source documents its scores point to."""
+    from attention_influence.runs.rundir import RunDir
+    from attention_influence.runs.schema import SCORE_SCHEMA, text_hash
+    from attention_influence.runs.sources import describe
 
     rng = np.random.default_rng(seed)
     per_source = -(-rows // SOURCES)
-    (folder / "scores").mkdir(parents=True)
     (folder / "sources").mkdir()
+    parts = []
     for index, start in enumerate(range(0, rows, per_source)):
         n = min(per_source, rows - start)
         source = str(folder / "sources" / f"shard-{index:03d}.parquet")
-        texts = pa.array([f"document {start + i}" for i in range(n)])
-        pq.write_table(pa.table({"id": pa.array(np.arange(start, start + n).astype(str)), "text": texts}), source)
+        texts = [f"document {start + i}" for i in range(n)]
+        pq.write_table(
+            pa.table({"id": pa.array(np.arange(start, start + n).astype(str)), "text": pa.array(texts)}), source
+        )
         base = rng.uniform(1, 4, n)
         masked = base * (1 + rng.gamma(2.0, 0.02, n))
         scores = pa.table(
@@ -51,14 +54,23 @@ def make_run(folder: Path, rows: int, seed: int = 0) -> None:
                 "score": pa.array((masked - base) / base),
                 "reason": pa.nulls(n, pa.string()),
                 "truncated": pa.array(np.zeros(n, bool)),
-                "repetition": pa.array(rng.uniform(0, 0.3, n)),
                 "flag": pa.nulls(n, pa.string()),
+                "text_hash": pa.array([text_hash(t) for t in texts]),
+                "repetition": pa.array(rng.uniform(0, 0.3, n)),
             },
             schema=SCORE_SCHEMA,
         )
-        pq.write_table(scores, part_path(str(folder), 3, index % 3, index // 3))
+        parts.append((source, scores))
+    run = RunDir(folder / "run")
+    manifest = {"executor": "local", "model": {"name": "bench", "fingerprint": "none"}, "dtype": "float32"}
+    manifest |= {"heads": [[0, 0]], "settings": {"fields": {"text": "text", "id": "id", "domain_field": "domain"}}}
+    run.claim(manifest | {"sources": [describe(source).as_dict() for source, _ in parts]})
     for shard in range(3):
-        finish_shard(str(folder), 3, shard, {})
+        run.start_shard(3, shard)
+    for index, (_, scores) in enumerate(parts):
+        run.write_chunk(index, 0, scores, [])
+    for shard in range(3):
+        run.finish_shard(3, shard, {})
 
 
 def child(out: str, fraction: float, by: str, write_documents: bool) -> None:
@@ -86,7 +98,16 @@ def main() -> None:
         make_run(Path(tmp), args.rows)
         print(f"made {args.rows:,} score rows in {time.perf_counter() - start:.1f} s", flush=True)
         for documents in (False, True):
-            command = [sys.executable, __file__, "--child", tmp, "--fraction", str(args.fraction), "--by", args.by]
+            command = [
+                sys.executable,
+                __file__,
+                "--child",
+                f"{tmp}/run",
+                "--fraction",
+                str(args.fraction),
+                "--by",
+                args.by,
+            ]
             result = json.loads(subprocess.check_output(command + ([] if documents else ["--no-documents"])))
             what = "thresholds + selected documents" if documents else "thresholds + selection.json"
             print(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from attention_influence import run, score_corpus, select
 from attention_influence.corpus.writers import list_files
@@ -17,6 +18,7 @@ def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> Non
     (corpus / "gsm.jsonl").write_text("".join(json.dumps(d) + "\n" for d in docs) + "not json\n")
     heads = [(12, 5), (17, 4)]
     result = run([str(tmp_path / "corpus")], str(tmp_path / "a"), heads, embedded, fraction=0.5, progress=False)
+    assert result["report"].endswith("/a/report.html") and result["heads"] == heads
     summary = score_corpus(str(tmp_path / "corpus"), str(tmp_path / "b"), heads, embedded, progress=False)
     report = select(str(tmp_path / "b"), fraction=0.5)
     assert (summary.records, summary.scored, summary.unscored, summary.errors) == (6, 4, 1, 1)
@@ -41,7 +43,36 @@ def test_heads_file_is_kept_with_the_run(tmp_path, embedded, gsm8k_texts) -> Non
     corpus = tmp_path / "corpus" / "math"
     corpus.mkdir(parents=True)
     (corpus / "g.jsonl").write_text("".join(json.dumps({"text": t[:200]}) + "\n" for t in gsm8k_texts[:2]))
-    heads_file = REPO / "examples" / "heads" / "smollm2-135m-instruct.json"
+    heads_file = REPO / "src" / "attention_influence" / "heads" / "shipped" / "smollm2-135m-instruct.json"
     score_corpus(str(tmp_path / "corpus"), str(tmp_path / "run"), str(heads_file), embedded, progress=False)
     kept = json.loads((tmp_path / "run" / "heads.json").read_text())
     assert kept == json.loads(heads_file.read_text()) and len(kept["scores"]) == 30  # the report's heatmap
+
+
+def test_settings_objects_and_keywords_build_the_same_run(tmp_path, embedded, gsm8k_texts) -> None:
+    from attention_influence import ScoreSettings, SelectSettings
+    from attention_influence.errors import SettingError
+
+    corpus = tmp_path / "corpus" / "math"
+    corpus.mkdir(parents=True)
+    (corpus / "g.jsonl").write_text("".join(json.dumps({"text": t[:200]}) + "\n" for t in gsm8k_texts[:3]))
+    settings = ScoreSettings(max_length=64, chunk_docs=2)
+    a = run(
+        str(corpus),
+        str(tmp_path / "a"),
+        "17:3",
+        embedded,
+        score=settings,
+        selection=SelectSettings(0.5),
+        progress=False,
+    )
+    b = run(
+        str(corpus), str(tmp_path / "b"), "17:3", embedded, max_length=64, chunk_docs=2, fraction=0.5, progress=False
+    )
+    assert a["selection"]["domains"] == b["selection"]["domains"]
+    assert json.loads((tmp_path / "a" / "run.json").read_text()) == json.loads(
+        (tmp_path / "b" / "run.json").read_text()
+    )
+    with pytest.raises(SettingError, match="max_lenght: is not a known option"):
+        run(str(corpus), str(tmp_path / "c"), "17:3", embedded, max_lenght=64)
+    assert not (tmp_path / "c").exists()

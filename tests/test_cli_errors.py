@@ -1,5 +1,6 @@
-"""Bad arguments end the `attninf` process with exit status 2 and one line on stderr that says
-what is wrong, never a traceback; the same command on the same folder is allowed (resume)."""
+"""Bad arguments end the `attninf` process with exit status 2 and one line on stderr that names
+the flag or file, never a traceback and before any work; the same command on the same folder is
+allowed (resume)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,11 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 DOC = "Natalia sold clips to 48 of her friends in April, and then half as many clips in May."
 
 
-def attninf(*args: str) -> subprocess.CompletedProcess:
+def attninf(*args: str, prelude: str = "") -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONPATH=str(SRC), HF_HUB_OFFLINE="1", TRANSFORMERS_VERBOSITY="error")
     env.pop("ATTNINF_DEBUG", None)
-    command = [sys.executable, "-m", "attention_influence.cli", *args]
-    return subprocess.run(command, env=env, capture_output=True, text=True, timeout=600)
+    code = f"import sys; {prelude or 'pass'}; from attention_influence.cli import main; sys.exit(main(sys.argv[1:]))"
+    return subprocess.run([sys.executable, "-c", code, *args], env=env, capture_output=True, text=True, timeout=600)
 
 
 def error_line(result: subprocess.CompletedProcess) -> str:
@@ -57,27 +58,83 @@ def test_missing_model(corpus, tmp_path, model, says):
     [
         ("30:0", "head 30:0: layer out of range (model has 30 layers)"),
         ("3:9", "head 3:9: head out of range (layer 3 has 9 heads)"),
+        ("3-4", "bad head '3-4': use layer:head pairs such as 17:3,18:6, or a heads.json file"),
     ],
 )
 def test_heads_out_of_range(corpus, tmp_path, heads, says):
-    assert error_line(score(corpus, tmp_path / "out", "--heads", heads)) == f"attninf: error: {says}"
+    assert error_line(score(corpus, tmp_path / "out", "--heads", heads)) == f"attninf: error: --heads: {says}"
+    assert not (tmp_path / "out").exists()
 
 
-def test_heads_file_for_another_model(corpus, tmp_path):
+@pytest.mark.parametrize(
+    "content", [{"selected": [[3, 1]], "fingerprint": "sha256:0123456789abcdef"}, {"selected": []}]
+)
+def test_heads_file_for_another_model_or_with_no_heads(corpus, tmp_path, content):
     heads = tmp_path / "heads.json"
-    heads.write_text(json.dumps({"selected": [[3, 1]], "model": "other", "fingerprint": "sha256:0123456789abcdef"}))
+    heads.write_text(json.dumps(content))
     line = error_line(score(corpus, tmp_path / "out", "--heads", str(heads)))
-    assert f"{heads} was detected on another model (fingerprint sha256:0123456789abcdef)" in line
-    assert not (tmp_path / "out" / "run.json").exists()
-
-
-@pytest.mark.parametrize("fraction", ["0", "1.5", "nan"])
-def test_fraction_outside_0_1(corpus, tmp_path, fraction):
-    line = error_line(
-        attninf("run", str(corpus), "--heads", "3:1", "--out", str(tmp_path / "o"), "--fraction", fraction)
+    says = (
+        "was detected on another model (fingerprint sha256:0123456789abcdef)"
+        if content["selected"]
+        else "selects no heads"
     )
-    assert line == f"attninf: error: --fraction must be in (0, 1], got {float(fraction)}"
+    assert line.startswith(f"attninf: error: --heads: {heads}") and says in line
+    assert not (tmp_path / "out").exists()
+
+
+BAD_OPTIONS = [  # (command, flag, value, what the error says after the flag)
+    ("run", "--fraction", "0", "must be a number in (0, 1], got 0.0"),
+    ("run", "--fraction", "1.5", "must be a number in (0, 1], got 1.5"),
+    ("run", "--fraction", "nan", "must be a number in (0, 1], got nan"),
+    ("run", "--max-repetition", "-1", "must be a number in [0, 1], got -1.0"),
+    ("run", "--max-repetition", "nan", "must be a number in [0, 1], got nan"),
+    ("score", "--max-length", "0", "must be an integer >= 16, got 0"),
+    ("score", "--max-length", "2", "must be an integer >= 16, got 2"),
+    ("score", "--max-length", "100000", "must be at most the model's context of 8192 tokens, got 100000"),
+    ("score", "--batch-tokens", "0", "must be an integer >= 1, got 0"),
+    ("score", "--batch-tokens", "-1", "must be an integer >= 1, got -1"),
+    ("score", "--chunk-docs", "0", "must be an integer >= 1, got 0"),
+    ("score", "--num-shards", "0", "must be an integer >= 1, got 0"),
+    ("score", "--shard-index", "3", "must be an integer in [0, 0], got 3"),
+    ("score", "--ray-actors", "0", "must be an integer >= 1, got 0"),
+    ("score", "--tasks", "0", "must be an integer >= 1, got 0"),
+    ("score", "--workers", "-2", "must be an integer >= 1, got -2"),
+    ("score", "--dtype", "float8", "must be one of auto, float32, fp32, bfloat16, bf16, float16, fp16, got 'float8'"),
+    ("score", "--text-field", "", "must be a non-empty string, got ''"),
+    ("score", "--domain", "", "must be a non-empty string, got ''"),
+    ("run", "--num-probes", "-3", "must be an integer >= 1, got -3"),
+    ("run", "--probe-tokens", "10", "must be an integer >= 64, got 10"),
+    ("run", "--top-frac", "2", "must be a number in (0, 1], got 2.0"),
+    ("run", "--top-k", "0", "must be an integer >= 1, got 0"),
+    ("run", "--verify-draws", "0", "must be an integer >= 1, got 0"),
+    ("run", "--verify-probes", "0", "must be an integer >= 1, got 0"),
+    ("run", "--verify-draw-probes", "0", "must be an integer >= 1, got 0"),
+    ("run", "--seed", "-1", "must be an integer >= 0, got -1"),
+]
+
+
+@pytest.mark.parametrize(("command", "flag", "value", "says"), BAD_OPTIONS)
+def test_every_option_is_checked_before_any_work(corpus, tmp_path, command, flag, value, says):
+    extra = ("--sentences", str(corpus / "math" / "a.jsonl")) if flag in ("--num-probes", "--probe-tokens") else ()
+    args = [command, str(corpus), "--out", str(tmp_path / "o"), "--heads", "3:1", flag, value, *extra]
+    if command == "run" and flag.startswith(("--top", "--verify", "--seed")):
+        args += ["--sentences", str(corpus / "math" / "a.jsonl")]
+    assert error_line(attninf(*args)) == f"attninf: error: {flag}: {says}"
     assert not (tmp_path / "o").exists()  # refused before any work
+
+
+@pytest.mark.parametrize(
+    ("flag", "value", "says"),
+    [
+        ("--verify-draws", "0", "must be an integer >= 1, got 0"),
+        ("--top-frac", "2", "must be a number in (0, 1], got 2.0"),
+    ],
+)
+def test_heads_command_checks_its_options(tmp_path, flag, value, says):
+    sentences = tmp_path / "s.txt"
+    sentences.write_text(DOC + "\n")
+    line = error_line(attninf("heads", "--sentences", str(sentences), "--out", str(tmp_path / "h"), flag, value))
+    assert line == f"attninf: error: {flag}: {says}"
 
 
 def test_output_holding_a_run_with_other_settings(corpus, tmp_path):
@@ -86,7 +143,7 @@ def test_output_holding_a_run_with_other_settings(corpus, tmp_path):
     line = error_line(score(corpus, out, "--heads", "4:2"))
     assert (
         line
-        == f"attninf: error: --out {out} holds a run with other settings (heads differ): use --overwrite to replace it, or another --out"
+        == f"attninf: error: {out} holds a run with other settings (heads differ): overwrite it to replace it, or use another output folder"
     )
     assert json.loads((out / "run.json").read_text())["heads"] == [[3, 1]]  # untouched
     assert score(corpus, out, "--heads", "3:1").returncode == 0  # the same command: allowed
@@ -97,16 +154,14 @@ def test_output_holding_a_run_with_other_settings(corpus, tmp_path):
 def test_output_inside_an_input_folder(corpus):
     out = corpus / "math" / "run"
     line = error_line(score(corpus, out, "--heads", "3:1"))
-    assert (
-        line == f"attninf: error: --out {out} is inside the input folder {corpus}: choose an output folder outside it"
-    )
+    assert line == f"attninf: error: the output folder {out} is inside the input folder {corpus}: choose one outside it"
     assert not out.exists()
 
 
 def test_on_error_fail_names_file_and_line(corpus, tmp_path):
     line = error_line(score(corpus, tmp_path / "out", "--heads", "3:1", "--on-error", "fail"))
     path = corpus / "math" / "a.jsonl"
-    assert line == f"attninf: error: {path}:2: text field 'text' is not a string (--on-error fail)"
+    assert line == f"attninf: error: {path}:2: text field 'text' is not a string (on_error=fail)"
 
 
 def test_pickle_weights_refused_without_allow_pickle(corpus, tmp_path):
@@ -123,15 +178,31 @@ def test_pickle_weights_refused_without_allow_pickle(corpus, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "option, value, says",
-    [
-        ("--verify-draws", "0", "--verify-draws must be at least 1, got 0"),
-        ("--num-probes", "-3", "--num-probes must be at least 1, got -3"),
-        ("--top-frac", "2", "--top-frac must be in (0, 1], got 2.0"),
-    ],
+    ("engine", "extra"), [("ray", "attention-influence[ray]"), ("datatrove", "attention-influence[datatrove]")]
 )
-def test_bad_detection_counts(tmp_path, option, value, says):
-    sentences = tmp_path / "s.txt"
-    sentences.write_text(DOC + "\n")
-    line = error_line(attninf("heads", "--sentences", str(sentences), "--out", str(tmp_path / "h"), option, value))
-    assert line == f"attninf: error: {says}"
+def test_a_missing_extra_is_named_before_any_work(corpus, tmp_path, engine, extra):
+    result = attninf(
+        "score", str(corpus), "--out", str(tmp_path / "o"), "--heads", "3:1", "--engine", engine,
+        prelude=f"sys.modules[{engine!r}] = None",
+    )  # fmt: skip
+    assert error_line(result).endswith(f"pip install '{extra}'")
+    assert not (tmp_path / "o").exists()
+
+
+def test_version_and_defaults_in_help():
+    from attention_influence import __version__
+
+    version = attninf("--version")
+    assert version.returncode == 0 and version.stdout.strip() == f"attninf {__version__}"
+    helps = {command: " ".join(attninf(command, "--help").stdout.split()) for command in ("run", "score", "heads")}
+    for needle in (
+        "--fraction",
+        "(default: 0.2)",
+        "--text-field",
+        "(default: text)",
+        "--chunk-docs",
+        "(default: 1024)",
+    ):
+        assert needle in helps["run"], needle
+    assert "--num-probes" in helps["heads"] and "(default: 800)" in helps["heads"]
+    assert "--batch-tokens" in helps["score"] and "sized for the device" in helps["score"]

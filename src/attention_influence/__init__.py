@@ -4,11 +4,15 @@ See `attention_influence.api` for the Python API that mirrors the `attninf` comm
 """
 
 from attention_influence.api import (
+    DetectSettings,
     Fields,
     HeadSet,
     LoadedModel,
+    ModelSettings,
     Scorer,
+    ScoreSettings,
     ScoreSummary,
+    SelectSettings,
     detect_heads,
     enable_masking,
     explain,
@@ -23,11 +27,15 @@ from attention_influence.api import (
 
 __version__ = "0.1.0"
 __all__ = [
+    "DetectSettings",
     "Fields",
     "HeadSet",
     "LoadedModel",
+    "ModelSettings",
+    "ScoreSettings",
     "ScoreSummary",
     "Scorer",
+    "SelectSettings",
     "detect_heads",
     "enable_masking",
     "explain",

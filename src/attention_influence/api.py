@@ -1,19 +1,109 @@
-"""The Python API; each function mirrors a CLI command (`attninf score|select|run`)."""
+"""The Python API: one function per `attninf` command, taking the same settings objects (or their
+fields as keyword arguments). Every setting is validated before any work."""
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
-from os import PathLike
+from pathlib import Path
 
-from attention_influence.corpus import Fields
-from attention_influence.corpus.writers import join
-from attention_influence.heads import HeadSet, detect_heads, parse_heads
-from attention_influence.heads.detect import corpus_texts
+from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, SelectSettings, build
+from attention_influence.config import split_options as _split
+from attention_influence.errors import RunError, SettingError
+from attention_influence.heads import HeadSet, detect_heads, parse_heads, same_detection, shipped_heads
 from attention_influence.masking import enable_masking, mask_heads
-from attention_influence.models import LoadedModel, load_model
-from attention_influence.preflight import check_fraction
-from attention_influence.scoring import Scorer, ScoreSummary, score_corpus
+from attention_influence.models import LoadedModel, load_model, resolve_model
+from attention_influence.pipeline import ScoreSummary, execute, make_executor, plan_job
+from attention_influence.runs.rundir import RunDir
+from attention_influence.scoring import Scorer
 from attention_influence.selection import select
+
+ENGINE_OPTIONS = ("ray_address", "ray_actors", "tasks", "workers")
+
+
+def _inputs(inputs: Sequence[str] | str) -> list[str]:
+    return [inputs] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
+
+
+def _model_settings(model, options: dict) -> ModelSettings:
+    if isinstance(model, str):
+        options = options | {"model": model}
+    return build(ModelSettings, **options)
+
+
+def _engine_options(options: dict) -> tuple[dict, dict]:
+    engine = {k: options.pop(k) for k in ENGINE_OPTIONS if k in options}
+    return engine, options
+
+
+def score_corpus(
+    inputs: Sequence[str] | str,
+    out: str,
+    heads: HeadSet | str | list,
+    model: LoadedModel | str | None = None,
+    settings: ScoreSettings | None = None,
+    *,
+    engine: str = "local",
+    overwrite: bool = False,
+    progress: bool = True,
+    **options,
+) -> ScoreSummary:
+    """Score every document of `inputs` into the run folder `out` (see runs/rundir.py).
+
+    `options`: ScoreSettings fields (fields, max_length, truncate, batch_tokens, chunk_docs,
+    shared_prefix, compile, on_error, num_shards, shard_index) when `settings` is not given,
+    ModelSettings fields (device, dtype, trust_remote_code, allow_pickle), and the engine's
+    (ray_address, ray_actors for "ray"; tasks, workers for "datatrove"). A folder holding a run
+    with the same settings is resumed; other settings are refused unless `overwrite`."""
+    engine_options, options = _engine_options(dict(options))
+    score_options, model_options = _split(options, ScoreSettings, ModelSettings)
+    settings = settings or build(ScoreSettings, **score_options)
+    model_settings = _model_settings(model, model_options)
+    loaded = model if isinstance(model, LoadedModel) else None
+    executor = make_executor(engine, loaded, device=model_settings.device, **engine_options)
+    return _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite, progress)
+
+
+def _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite: bool, progress: bool):
+    job = plan_job(
+        _inputs(inputs),
+        str(out),
+        heads,
+        loaded or model_settings.model,
+        settings,
+        model_settings,
+        executor=executor.name,
+        device_type=executor.device_type(),
+        overwrite=overwrite,
+    )
+    return execute(job, executor, progress)
+
+
+def resolve_heads(
+    out: str,
+    model: LoadedModel,
+    detect: DetectSettings | None,
+    progress: bool = True,
+) -> HeadSet:
+    """The heads of a run given none: the shipped heads.json of the model when there is one;
+    else the heads an earlier detection wrote into the run (same weights and settings); else a
+    detection from `detect.sentences` (never from the corpus being scored)."""
+    shipped = shipped_heads(model.fingerprint)
+    if shipped is not None and detect is None:
+        return parse_heads(str(shipped))
+    if detect is None or detect.sentences is None:
+        raise SettingError(
+            "heads",
+            f"no heads are shipped for {model.name}: give heads (a heads.json or layer:head pairs), "
+            "or sentences to detect them from (a text or JSONL file)",
+        )
+    earlier = RunDir(out).read_heads()
+    if same_detection(earlier, model.fingerprint, detect, min(detect.probe_tokens, model.max_context)):
+        print("heads: reusing the heads this run detected with this model and these settings", file=sys.stderr)
+        found = earlier
+    else:
+        found = detect_heads(model, None, detect, progress=progress)
+    return HeadSet([tuple(h) for h in found["selected"]], "detected heads", found["fingerprint"], found)
 
 
 def run(
@@ -22,39 +112,52 @@ def run(
     heads: HeadSet | str | list | None = None,
     model: LoadedModel | str | None = None,
     *,
-    fraction: float = 0.2,
-    by: str = "docs",
-    max_repetition: float | None = None,
+    engine: str = "local",
+    score: ScoreSettings | None = None,
+    selection: SelectSettings | None = None,
+    detect: DetectSettings | None = None,
     write_report: bool = True,
-    detect: dict | None = None,
-    **score_options,
+    overwrite: bool = False,
+    progress: bool = True,
+    **options,
 ) -> dict:
-    """The whole job: score every document, select the top `fraction` of each domain, write DIR/report.html.
-
-    Without `heads`, the retrieval heads are detected first (probe values drawn from the corpus,
-    `detect`: options of `detect_heads`) and written to DIR/heads.json; a restarted run (or
-    another shard) reuses that file when the model and detection settings are the same."""
-    check_fraction(fraction)  # before hours of scoring, not after
-    heads_file = str(heads) if isinstance(heads, (str, PathLike)) and str(heads).endswith(".json") else None
-    detected = None
-    if heads is None:
-        if not isinstance(model, LoadedModel):
-            keys = ("device", "dtype", "trust_remote_code", "allow_pickle")
-            model = load_model(model, **{k: score_options[k] for k in keys if k in score_options})
-        texts = corpus_texts(inputs, score_options.get("fields"))
-        reuse = not score_options.get("overwrite", False)  # a restarted run keeps the heads it detected
-        options = {"progress": score_options.get("progress", True), "reuse": reuse} | (detect or {})
-        detected = detect_heads(model, out, sentences=texts, **options)
-        heads = HeadSet([tuple(h) for h in detected["selected"]], "heads.json", detected["fingerprint"], detected)
-        heads_file = join(out, "heads.json")
-    summary = score_corpus(inputs, out, heads, model, **score_options)
-    selection = select(
-        out, fraction=fraction, by=by, max_repetition=max_repetition, progress=score_options.get("progress", True)
+    """The whole job: heads (given, shipped, or detected), scores, the top fraction of each
+    domain, DIR/report.html. `options` are fields of ScoreSettings, SelectSettings, ModelSettings
+    and the engine's options. Returns {"heads", "score", "selection", "report"}; with several
+    shards, selection and report wait for the last shard (None until then)."""
+    engine_options, options = _engine_options(dict(options))
+    score_options, select_options, model_options = _split(options, ScoreSettings, SelectSettings, ModelSettings)
+    score = score or build(ScoreSettings, **score_options)
+    selection = selection or build(SelectSettings, **select_options)
+    model_settings = _model_settings(model, model_options)
+    loaded = model if isinstance(model, LoadedModel) else None
+    if heads is None or engine == "local":  # load the model once, here: detection and scoring share it
+        loaded = loaded or load_model(resolve_model(model_settings.model), **_loading(model_settings))
+    executor = make_executor(
+        engine, loaded if engine == "local" else None, device=model_settings.device, **engine_options
     )
-    result = {"score": summary, "selection": selection, "heads": detected}
+    if heads is None:
+        heads = resolve_heads(str(out), loaded, detect, progress)
+    summary = _score(inputs, out, heads, loaded, score, model_settings, executor, overwrite, progress)
+    result = {"heads": parse_heads(heads).heads, "score": summary, "selection": None, "report": None}
+    try:
+        RunDir(out).check_complete()
+    except RunError as waiting:
+        print(f"attninf: {waiting}; select once every shard is done", file=sys.stderr)
+        return result
+    result["selection"] = select(str(out), selection, progress=progress)
     if write_report:
-        result["report"] = report(out, heads_file=heads_file)
+        result["report"] = report(str(out))
     return result
+
+
+def _loading(settings: ModelSettings) -> dict:
+    return {
+        "device": settings.device,
+        "dtype": settings.dtype,
+        "trust_remote_code": settings.trust_remote_code,
+        "allow_pickle": settings.allow_pickle,
+    }
 
 
 def report(out: str, heads_file: str | None = None) -> str:
@@ -72,11 +175,15 @@ def explain(text: str, model: LoadedModel | str | None, heads: HeadSet | str | l
 
 
 __all__ = [
+    "DetectSettings",
     "Fields",
     "HeadSet",
     "LoadedModel",
+    "ModelSettings",
+    "ScoreSettings",
     "ScoreSummary",
     "Scorer",
+    "SelectSettings",
     "detect_heads",
     "enable_masking",
     "explain",

@@ -1,4 +1,5 @@
-"""The `attninf` command: score, select, run (and the stages added by later modules)."""
+"""The `attninf` command: a thin layer over the Python API (api.py). It parses flags into the API's
+settings objects, prints results, and turns a UserError into one line and exit status 2."""
 
 from __future__ import annotations
 
@@ -10,17 +11,17 @@ import textwrap
 EXAMPLES = {
     "run": """
         examples:
-          attninf run examples/corpus --out runs/demo     # detects the heads first: runs/demo/heads.json
-          attninf run examples/corpus --heads 17:3,18:6 --out runs/demo
-          attninf run 'data/*.jsonl.zst' --model HuggingFaceTB/SmolLM2-360M --heads heads.json \\
-              --out runs/big --fraction 0.2 --by tokens
+          attninf run examples/corpus --out runs/demo      # embedded model, its shipped heads
+          attninf run data/ --heads 17:3,18:6 --out runs/x --fraction 0.1 --by tokens
+          attninf run 'data/*.jsonl.zst' --model HuggingFaceTB/SmolLM2-360M --sentences wiki.txt --out runs/big
     """,
     "score": """
         examples:
-          attninf score examples/corpus --heads 17:3,18:6 --out runs/demo
+          attninf score examples/corpus --out runs/demo    # embedded model, its shipped heads
           attninf score shard-*.parquet --heads heads.json --out runs/x --max-length 2048 --truncate
           attninf score data/ --heads heads.json --out runs/x --num-shards 64 --shard-index $SLURM_ARRAY_TASK_ID
           attninf score data/ --heads heads.json --out runs/x --engine ray --ray-address HEAD_IP:6379
+          attninf score data/ --heads heads.json --out runs/x --engine datatrove --tasks 8 --workers 8
     """,
     "heads": """
         examples:
@@ -46,15 +47,37 @@ EXAMPLES = {
     """,
 }
 
+FLAGS = {"inputs": "CORPUS", "out": "--out", "fields": "--text-field"}  # settings whose flag is not --name
 
-def _formatter(prog: str) -> argparse.HelpFormatter:
-    return argparse.RawDescriptionHelpFormatter(prog, max_help_position=32)
+
+class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
+    """Examples kept as written; every default shown."""
+
+    def __init__(self, prog: str):
+        super().__init__(prog, max_help_position=34)
+
+    def _get_help_string(self, action: argparse.Action) -> str:
+        text = action.help or ""
+        if action.default in (None, False, argparse.SUPPRESS) or "%(default)" in text or action.nargs == 0:
+            return text
+        return text + " (default: %(default)s)"
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("attention-influence")
+    except PackageNotFoundError:
+        from attention_influence import __version__
+
+        return __version__
 
 
 def _add_model_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("model")
     g.add_argument(
-        "--model", default=None, help="hub id, local folder or .gguf file (default: the embedded SmolLM2-135M-Instruct)"
+        "--model", default=None, help="hub id, local folder or .gguf file (default: embedded SmolLM2-135M-Instruct)"
     )
     g.add_argument("--device", default="auto", help="auto (cuda if present), cpu, cuda, cuda:1, ...")
     g.add_argument("--dtype", default="auto", help="auto (bfloat16 on cuda, float32 on cpu), float32, bfloat16")
@@ -62,45 +85,45 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--allow-pickle", action="store_true", help="allow pickle-based (.bin) weights")
 
 
-def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
+def _add_score_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="CORPUS", help="JSONL(.gz/.zst)/Parquet files, folders or globs")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
-    detect = "" if heads_required else " (default: detect them first, into DIR/heads.json)"
+    p.add_argument("--out", required=True, metavar="DIR", help="the run folder")
     p.add_argument(
         "--heads",
-        required=heads_required,
         metavar="H",
-        help='heads to mask: heads.json, or "layer:head,..." (0-based)' + detect,
+        help='heads to mask: heads.json, or "layer:head,..." (0-based); default: the heads shipped for the model',
     )
     _add_model_args(p)
     g = p.add_argument_group("corpus")
-    g.add_argument("--text-field", default="text")
-    g.add_argument("--id-field", default="id", help="default: id, else file:row")
-    g.add_argument("--domain-field", default="domain", help="default: domain, else --domain or the parent folder")
-    g.add_argument("--domain", default=None, help="domain of records without a domain field")
+    g.add_argument("--text-field", default="text", help="field holding the text")
+    g.add_argument("--id-field", default="id", help="field holding the id (else file:row)")
+    g.add_argument("--domain-field", default="domain", help="field holding the domain (else --domain, else the folder)")
+    g.add_argument("--domain", default=None, help="domain of records without a domain field (default: parent folder)")
     g = p.add_argument_group("scoring")
     g.add_argument(
-        "--max-length", type=int, default=None, help="tokens per window (default: the model's context, at most 4096)"
+        "--max-length", type=int, default=None, help="tokens per window (default: the model's context, <= 4096)"
     )
     g.add_argument("--truncate", action="store_true", help="score only the first window of long documents")
-    g.add_argument("--batch-tokens", type=int, default=8192, help="padded tokens per batch")
+    g.add_argument("--batch-tokens", type=int, default=None, help="tokens per batch (default: sized for the device)")
     g.add_argument(
         "--no-shared-prefix", action="store_true", help="two full passes instead of one shared pass (slower)"
     )
-    g.add_argument("--compile", action="store_true", help="torch.compile the decoder layers")
-    g.add_argument("--no-progress", action="store_true")
+    g.add_argument(
+        "--compile", action="store_true", default=None, help="torch.compile the decoder (default: on for CUDA)"
+    )
+    g.add_argument("--no-compile", dest="compile", action="store_false", help="never compile")
+    g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("scale-out (README: Running at scale)")
-    g.add_argument("--num-shards", type=int, default=1, help="split the corpus into N shards (one process each)")
+    g.add_argument("--engine", choices=["local", "ray", "datatrove"], default="local", help="where chunks are scored")
+    g.add_argument("--num-shards", type=int, default=1, help="split the run into N shards (one process each)")
     g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1")
     g.add_argument(
-        "--chunk-docs",
-        type=int,
-        default=1024,
-        help="documents per score file, sorted by length together; a restart skips finished ones",
+        "--chunk-docs", type=int, default=1024, help="input rows per score file; a restart skips finished ones"
     )
-    g.add_argument("--engine", choices=["local", "ray"], default="local", help="local: this process; ray: Ray Data")
     g.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
     g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
+    g.add_argument("--tasks", type=int, default=None, help="datatrove tasks = shards (default: --workers)")
+    g.add_argument("--workers", type=int, default=None, help="datatrove tasks at a time (default: one per GPU, else 1)")
     g = p.add_argument_group("faults")
     g.add_argument(
         "--on-error",
@@ -111,64 +134,128 @@ def _add_score_args(p: argparse.ArgumentParser, heads_required: bool) -> None:
     g.add_argument("--overwrite", action="store_true", help="replace a run with other settings in --out")
 
 
-def _add_detect_args(p: argparse.ArgumentParser) -> None:
+def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
     g = p.add_argument_group("head detection (retrieval probes)")
-    g.add_argument("--num-probes", type=int, default=800, help="synthetic key-value retrieval probes")
     g.add_argument(
-        "--probe-tokens", type=int, default=4096, help="tokens per probe, prompt + answer (capped at the context)"
+        "--sentences",
+        required=required,
+        metavar="FILE",
+        help="text or JSONL file the probe values come from" + ("" if required else " (detects heads when given)"),
     )
+    g.add_argument("--num-probes", type=int, default=800, help="synthetic key-value retrieval probes")
+    g.add_argument("--probe-tokens", type=int, default=4096, help="tokens per probe (capped at the context)")
     g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another)")
     top = g.add_mutually_exclusive_group()
     top.add_argument("--top-frac", type=float, default=0.05, help="fraction of all heads to select")
-    top.add_argument("--top-k", type=int, default=None, help="number of heads to select")
-    g.add_argument(
-        "--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random masked"
-    )
+    top.add_argument("--top-k", type=int, default=None, help="number of heads to select (instead of --top-frac)")
+    g.add_argument("--verify", action="store_true", help="accuracy on held-out probes: unmasked / selected / random")
     g.add_argument("--verify-probes", type=int, default=None, help="held-out probes (default: --num-probes)")
-    g.add_argument("--verify-draws", type=int, default=None, help="random head sets in --verify (c) (default 16)")
+    g.add_argument("--verify-draws", type=int, default=16, help="random head sets in --verify (c)")
     g.add_argument(
-        "--verify-draw-probes",
-        type=int,
+        "--verify-draw-probes", type=int, default=None, help="held-out probes per (c) draw (default: 4 uses each)"
+    )
+
+
+def _add_select_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("selection")
+    g.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain, (0, 1]")
+    g.add_argument("--by", choices=["docs", "tokens"], default="docs", help="the fraction counts documents or tokens")
+    g.add_argument(
+        "--max-repetition",
+        type=float,
         default=None,
-        help="held-out probes each (c) draw runs on (default: each probe serves 4 times over all draws)",
+        metavar="X",
+        help="exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is above X",
     )
 
 
-def _detect_options(args: argparse.Namespace) -> dict:
-    return dict(
-        num_probes=args.num_probes,
-        probe_tokens=args.probe_tokens,
-        seed=args.seed,
-        top_frac=args.top_frac,
-        top_k=args.top_k,
-        verify=args.verify,
-        verify_probes=args.verify_probes,
-        verify_draws=args.verify_draws,
-        verify_draw_probes=args.verify_draw_probes,
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attninf",
+        formatter_class=_Formatter,
+        description="AttentionInfluence: score documents by how much a small LM's loss rises when its "
+        "retrieval heads are masked, and keep the top of each domain.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    def command(name: str, help: str) -> argparse.ArgumentParser:
+        return sub.add_parser(name, help=help, formatter_class=_Formatter, epilog=textwrap.dedent(EXAMPLES[name]))
+
+    p = command("run", "the whole job: score a corpus, select the top of each domain, write the report")
+    _add_score_args(p)
+    _add_select_args(p)
+    _add_detect_args(p, required=False)
+    p = command("score", "stage: score every document into a run folder")
+    _add_score_args(p)
+    p = command("heads", "stage: find the retrieval heads (heads.json + heads.png)")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder (heads.json, heads.png)")
+    _add_model_args(p)
+    _add_detect_args(p, required=True)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p = command("select", "stage: select the top fraction of each domain of a scored run")
+    p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score`")
+    _add_select_args(p)
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p = command("report", "write DIR/report.html: settings, heads, totals, per-domain plots and documents")
+    p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score` (and `select`)")
+    p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
+    p = command("explain", "colour each token of a document by how much its loss rises when the heads are masked")
+    p.add_argument("doc", metavar="DOC", help="the document: text, a file, or an id in the run given by --run")
+    p.add_argument("--heads", metavar="H", help='heads.json or "layer:head,..." (default: the --run\'s heads)')
+    p.add_argument("--run", metavar="DIR", help="a scored run: DOC may be one of its ids; default model and heads")
+    p.add_argument("--out", metavar="DIR", help="write DIR/explain.html and DIR/tokens.jsonl instead of printing")
+    p.add_argument("--max-length", type=int, default=None, help="tokens per window (default: as in scoring)")
+    _add_model_args(p)
+    return parser
 
 
-def _detect(args: argparse.Namespace, sentences, reuse: bool = False) -> dict:
-    from attention_influence import api
+def _settings(args: argparse.Namespace):
+    """The API's settings objects from the flags (validated as they are built)."""
+    from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, SelectSettings
 
-    return api.detect_heads(
-        args.model,
-        args.out,
-        sentences=sentences,
-        device=args.device,
-        dtype=args.dtype,
-        trust_remote_code=args.trust_remote_code,
-        allow_pickle=args.allow_pickle,
-        progress=not args.no_progress,
-        reuse=reuse,
-        **_detect_options(args),
-    )
+    built = {}
+    if hasattr(args, "device"):
+        built["model"] = ModelSettings(args.model, args.device, args.dtype, args.trust_remote_code, args.allow_pickle)
+    if hasattr(args, "inputs"):
+        built["score"] = ScoreSettings(
+            fields=Fields(args.text_field, args.id_field, args.domain_field, args.domain),
+            max_length=args.max_length,
+            truncate=args.truncate,
+            batch_tokens=args.batch_tokens,
+            chunk_docs=args.chunk_docs,
+            shared_prefix=not args.no_shared_prefix,
+            compile=args.compile,
+            on_error=args.on_error,
+            num_shards=args.num_shards,
+            shard_index=args.shard_index,
+        )
+        for name in ("ray_actors", "tasks", "workers"):
+            value = getattr(args, name)
+            if value is not None and value < 1:
+                from attention_influence.errors import SettingError
+
+                raise SettingError(name, f"must be an integer >= 1, got {value}")
+    if hasattr(args, "fraction"):
+        built["select"] = SelectSettings(args.fraction, args.by, args.max_repetition)
+    if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):
+        built["detect"] = DetectSettings(
+            sentences=args.sentences,
+            num_probes=args.num_probes,
+            probe_tokens=args.probe_tokens,
+            seed=args.seed,
+            top_frac=args.top_frac,
+            top_k=args.top_k,
+            verify=args.verify,
+            verify_probes=args.verify_probes,
+            verify_draws=args.verify_draws,
+            verify_draw_probes=args.verify_draw_probes,
+        )
+    return built
 
 
 def _print_heads(report: dict) -> None:
     probes = report["probes"]
-    if report.get("reused"):
-        print("heads: reusing the heads.json an earlier run detected with this model and these settings")
     print(
         f"{report['model']}: {probes['solved']}/{probes['num_probes']} probes solved "
         f"({probes['mean_tokens']:.0f} tokens, {probes['mean_pairs']:.1f} pairs, "
@@ -193,120 +280,6 @@ def _print_heads(report: dict) -> None:
             print(f"      {draw['accuracy']:.3f}  ({draw['ratio']:.2f} x a on its probes)  {heads}")
 
 
-def _add_select_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain (0, 1]")
-    p.add_argument("--by", choices=["docs", "tokens"], default="docs", help="the fraction counts documents or tokens")
-    p.add_argument(
-        "--max-repetition",
-        type=float,
-        default=None,
-        metavar="X",
-        help="exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is above X "
-        "before ranking",
-    )
-
-
-def _add_command(sub, name: str, help: str) -> argparse.ArgumentParser:
-    return sub.add_parser(name, help=help, formatter_class=_formatter, epilog=textwrap.dedent(EXAMPLES[name]))
-
-
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="attninf",
-        formatter_class=_formatter,
-        description="AttentionInfluence: score documents by how much a small LM's loss rises when its "
-        "retrieval heads are masked, and keep the top of each domain.",
-    )
-    sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser(
-        "run",
-        help="score a corpus and select the top of each domain",
-        formatter_class=_formatter,
-        epilog=textwrap.dedent(EXAMPLES["run"]),
-    )
-    _add_score_args(p, heads_required=False)
-    _add_select_args(p)
-    _add_detect_args(p)
-    p = sub.add_parser(
-        "score", help="score every document", formatter_class=_formatter, epilog=textwrap.dedent(EXAMPLES["score"])
-    )
-    _add_score_args(p, heads_required=True)
-    p = sub.add_parser(
-        "heads",
-        help="find the retrieval heads: heads.json + heads.png",
-        formatter_class=_formatter,
-        epilog=textwrap.dedent(EXAMPLES["heads"]),
-    )
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (heads.json, heads.png)")
-    p.add_argument("--sentences", required=True, metavar="FILE", help="text or JSONL file the probe values come from")
-    _add_model_args(p)
-    _add_detect_args(p)
-    p.add_argument("--no-progress", action="store_true")
-    p = sub.add_parser(
-        "select",
-        help="select the top fraction of each domain of a scored run",
-        formatter_class=_formatter,
-        epilog=textwrap.dedent(EXAMPLES["select"]),
-    )
-    p.add_argument("out", metavar="DIR", help="a folder written by `attninf score`")
-    _add_select_args(p)
-    p.add_argument("--no-progress", action="store_true")
-    p = _add_command(sub, "report", "write DIR/report.html: settings, heads, totals, per-domain plots and documents")
-    p.add_argument("out", metavar="DIR", help="a folder written by `attninf score` (and `select`)")
-    p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
-    p = _add_command(
-        sub, "explain", "colour each token of a document by how much its loss rises when the heads are masked"
-    )
-    p.add_argument("doc", metavar="DOC", help="the document: text, a file, or an id in the run given by --run")
-    p.add_argument("--heads", metavar="H", help='heads.json or "layer:head,..." (default: the --run\'s heads)')
-    p.add_argument("--run", metavar="DIR", help="a scored run: DOC may be one of its ids; default model and heads")
-    p.add_argument("--out", metavar="DIR", help="write DIR/explain.html and DIR/tokens.jsonl instead of printing")
-    p.add_argument("--max-length", type=int, default=None, help="tokens per window (default: as in scoring)")
-    _add_model_args(p)
-    return parser
-
-
-def _score_options(args: argparse.Namespace) -> dict:
-    from attention_influence.corpus import Fields
-
-    return dict(
-        fields=Fields(args.text_field, args.id_field, args.domain_field, args.domain),
-        max_length=args.max_length,
-        truncate=args.truncate,
-        batch_tokens=args.batch_tokens,
-        shared_prefix=not args.no_shared_prefix,
-        compile=args.compile,
-        device=args.device,
-        dtype=args.dtype,
-        trust_remote_code=args.trust_remote_code,
-        allow_pickle=args.allow_pickle,
-        progress=not args.no_progress,
-        on_error=args.on_error,
-        overwrite=args.overwrite,
-        num_shards=args.num_shards,
-        shard_index=args.shard_index,
-        chunk_docs=args.chunk_docs,
-    )
-
-
-def _score(args: argparse.Namespace):
-    from attention_influence import api
-
-    if args.engine == "ray":
-        from attention_influence.distributed.ray_engine import score_corpus_ray
-
-        return score_corpus_ray(
-            args.inputs,
-            args.out,
-            args.heads,
-            args.model,
-            address=args.ray_address,
-            actors=args.ray_actors,
-            **_score_options(args),
-        )
-    return api.score_corpus(args.inputs, args.out, args.heads, args.model, **_score_options(args))
-
-
 def _print_selection(report: dict) -> None:
     def fmt(value, spec):
         return "-" if value is None else format(value, spec)
@@ -326,71 +299,99 @@ def _print_selection(report: dict) -> None:
 def _print_score(summary) -> None:
     print(
         f"scored {summary.scored:,} of {summary.records:,} records ({summary.tokens:,} tokens, "
-        f"{summary.tokens_per_second:,.0f} tok/s); no score: {summary.unscored:,}; errors: {summary.errors:,}"
+        f"{summary.tokens_per_second:,.0f} tok/s); no score: {summary.unscored:,}; unreadable: {summary.errors:,}"
     )
     print(
-        f"  padding {summary.padding_fraction:.1%} of batch slots; peak memory {summary.peak_memory_bytes / 2**30:.2f} GiB"
+        f"  padding {summary.padding_fraction:.1%} of batch slots; model busy {summary.busy_fraction:.0%} of the time; "
+        f"peak memory {summary.peak_memory_bytes / 2**30:.2f} GiB"
     )
     for reason, count in sorted(summary.reasons.items()):
         print(f"  {count:>8,}  {reason}")
-    for flag, count in sorted(getattr(summary, "flags", {}).items()):
+    for flag, count in sorted(summary.flags.items()):
         print(f"  {count:>8,}  {flag} (scored)")
 
 
-def _preflight(args: argparse.Namespace) -> None:
-    from attention_influence import preflight
-
-    if hasattr(args, "fraction"):
-        preflight.check_fraction(args.fraction)
-    if hasattr(args, "num_probes"):
-        preflight.check_counts(_detect_options(args))
-    if hasattr(args, "inputs"):
-        preflight.check_output_location(args.inputs, args.out)
+def _engine_options(args: argparse.Namespace) -> dict:
+    return {
+        "ray_address": args.ray_address,
+        "ray_actors": args.ray_actors,
+        "tasks": args.tasks,
+        "workers": args.workers,
+    }
 
 
-def _select(args: argparse.Namespace) -> None:
+def _dispatch(args: argparse.Namespace) -> None:
+    built = _settings(args)  # before importing torch: bad settings fail in a second
     from attention_influence import api
 
-    report = api.select(
-        args.out,
-        fraction=args.fraction,
-        by=args.by,
-        max_repetition=args.max_repetition,
-        progress=not args.no_progress,
-    )
-    _print_selection(report)
+    progress = not getattr(args, "no_progress", False)
+    if args.command == "select":
+        _print_selection(api.select(args.out, built["select"], progress=progress))
+    elif args.command == "report":
+        print(f"wrote {api.report(args.out, heads_file=args.heads_file)}")
+    elif args.command == "explain":
+        from attention_influence.reports.command import explain_command
+
+        explain_command(args)
+    elif args.command == "heads":
+        m = built["model"]
+        report = api.detect_heads(
+            m.model, args.out, built["detect"], progress=progress, device=m.device, dtype=m.dtype,
+            trust_remote_code=m.trust_remote_code, allow_pickle=m.allow_pickle,
+        )  # fmt: skip
+        _print_heads(report)
+    elif args.command == "score":
+        _print_score(_score(args, built, progress))
+    elif args.command == "run":
+        result = api.run(
+            args.inputs, args.out, args.heads, built["model"].model, engine=args.engine, score=built["score"],
+            selection=built["select"], detect=built.get("detect"), overwrite=args.overwrite, progress=progress,
+            **_model_options(built["model"]), **_engine_options(args),
+        )  # fmt: skip
+        _print_score(result["score"])
+        if result["selection"] is not None:
+            _print_selection(result["selection"])
+            print(f"report: {result['report']}")
+
+
+def _model_options(m) -> dict:
+    return {
+        "device": m.device,
+        "dtype": m.dtype,
+        "trust_remote_code": m.trust_remote_code,
+        "allow_pickle": m.allow_pickle,
+    }
+
+
+def _score(args: argparse.Namespace, built: dict, progress: bool):
+    from attention_influence import api
+
+    heads = args.heads
+    if heads is None:  # the heads shipped for the model (no detection in the score stage)
+        from attention_influence.errors import SettingError
+        from attention_influence.heads import shipped_heads
+        from attention_influence.models import resolve_model
+
+        shipped = shipped_heads(resolve_model(built["model"].model).fingerprint)
+        if shipped is None:
+            raise SettingError("heads", "no heads are shipped for this model: give --heads (run `attninf heads` first)")
+        heads = str(shipped)
+    return api.score_corpus(
+        args.inputs, args.out, heads, built["model"].model, built["score"], engine=args.engine,
+        overwrite=args.overwrite, progress=progress, **_model_options(built["model"]), **_engine_options(args),
+    )  # fmt: skip
+
+
+def _flag(setting: str) -> str:
+    return FLAGS.get(setting, "--" + setting.replace("_", "-"))
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    from attention_influence.errors import InternalError, SettingError, UserError
 
     try:
-        _preflight(args)  # before importing torch: bad arguments fail in a second
-        from attention_influence import api
-
-        if args.command == "select":
-            _select(args)
-        elif args.command == "report":
-            print(f"wrote {api.report(args.out, heads_file=args.heads_file)}")
-        elif args.command == "explain":
-            from attention_influence.reports.command import explain_command
-
-            explain_command(args)
-        elif args.command == "score":
-            _print_score(_score(args))
-        elif args.command == "heads":
-            _print_heads(_detect(args, sentences=args.sentences))
-        elif args.command == "run":
-            if args.heads is None:  # detect them first, probe values drawn from the corpus
-                from attention_influence.corpus.writers import join
-                from attention_influence.heads.detect import corpus_texts
-
-                texts = corpus_texts(args.inputs, _score_options(args)["fields"])
-                _print_heads(_detect(args, sentences=texts, reuse=not args.overwrite))
-                args.heads = join(args.out, "heads.json")
-            _print_score(_score(args))  # sharded: selects once every shard is done, else says which are not
-            _select(args)
-            print(f"report: {api.report(args.out)}")
+        _dispatch(args)
         return 0
     except KeyboardInterrupt:
         print("attninf: interrupted", file=sys.stderr)
@@ -398,9 +399,16 @@ def main(argv: list[str] | None = None) -> int:
     except Exception as err:  # noqa: BLE001 - one line for the user, traceback on request
         if os.environ.get("ATTNINF_DEBUG"):
             raise
-        message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        print(f"attninf: error: {message}", file=sys.stderr)
-        return 2
+        if isinstance(err, SettingError):
+            message = f"{_flag(err.setting)}: {err.detail}"
+        else:
+            message = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        if isinstance(err, UserError):
+            print(f"attninf: error: {message}", file=sys.stderr)
+            return 2
+        kind = "internal error" if isinstance(err, InternalError) else f"unexpected {type(err).__name__}"
+        print(f"attninf: {kind}: {message} (ATTNINF_DEBUG=1 shows the traceback)", file=sys.stderr)
+        return 1
 
 
 if __name__ == "__main__":

@@ -1,36 +1,94 @@
-"""Progress display for long stages: items, tokens, items/s, tokens/s and ETA (on stderr)."""
+"""Progress of long stages on stderr: documents and tokens done, docs/s and tok/s, ETA.
+
+Work found done on disk (a resume) moves the count but not the rates: rates and the ETA are
+over this process's own work, so a restarted run shows its real speed at once."""
 
 from __future__ import annotations
 
 import sys
+import threading
 import time
 
 from tqdm.auto import tqdm
 
+_FORMAT = "{desc}: {percentage:3.0f}%|{bar}| {n_fmt}/{total_fmt} {unit} [{elapsed}{postfix}]"
+_UNKNOWN = "{desc}: {n_fmt} {unit} [{elapsed}{postfix}]"
+
+
+def _duration(seconds: float) -> str:
+    seconds = int(seconds)
+    hours, rest = divmod(seconds, 3600)
+    return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
 
 class Progress:
-    """A tqdm bar whose postfix shows tokens and tokens/s next to docs/s and the ETA."""
+    """A bar of documents with tokens, rates and ETA; thread-safe `update` and `skip`."""
 
     def __init__(self, stage: str, total: int | None = None, unit: str = "doc", enabled: bool = True):
-        self.stage, self.total, self.unit, self.enabled = stage, total, unit, enabled
-        self.tokens = 0
+        self.stage, self.unit, self.enabled = stage, unit, enabled
+        self.total = total
+        self.done = self.tokens = 0  # this process's own work
+        self.skipped = self.skipped_tokens = 0  # found done (resume)
         self.start = time.perf_counter()
         self.bar = None
+        self.lock = threading.Lock()
 
     def __enter__(self) -> Progress:
         if self.enabled:
             self.bar = tqdm(
-                total=self.total, desc=self.stage, unit=self.unit, file=sys.stderr, dynamic_ncols=True, smoothing=0.1
+                total=self.total,
+                desc=self.stage,
+                unit=f"{self.unit}s",
+                file=sys.stderr,
+                dynamic_ncols=True,
+                bar_format=_FORMAT if self.total else _UNKNOWN,
+                mininterval=0.5,
             )
         return self
 
+    def set_total(self, total: int | None) -> None:
+        """The total, once known (counted in the background)."""
+        with self.lock:
+            self.total = total
+            if self.bar is not None and total:
+                self.bar.total = total
+                self.bar.bar_format = _FORMAT
+                self.bar.refresh()
+
     def update(self, n: int, tokens: int = 0) -> None:
-        self.tokens += tokens
-        if self.bar is not None:
-            self.bar.update(n)
-            if self.tokens:
-                rate = self.tokens / max(time.perf_counter() - self.start, 1e-9)
-                self.bar.set_postfix_str(f"{self.tokens:,} tok, {rate:,.0f} tok/s", refresh=False)
+        """`n` documents (and `tokens`) done by this process."""
+        with self.lock:
+            self.done += n
+            self.tokens += tokens
+            self._show(n)
+
+    def skip(self, n: int, tokens: int = 0) -> None:
+        """`n` documents found done on disk: counted, but not in the rates."""
+        with self.lock:
+            self.skipped += n
+            self.skipped_tokens += tokens
+            self._show(n)
+
+    def rates(self) -> tuple[float, float]:
+        """(documents/s, tokens/s) of this process's own work."""
+        elapsed = max(time.perf_counter() - self.start, 1e-9)
+        return self.done / elapsed, self.tokens / elapsed
+
+    def _show(self, n: int) -> None:
+        if self.bar is None:
+            return
+        docs_rate, tokens_rate = self.rates()
+        parts = []
+        if self.total and docs_rate > 0:
+            remaining = max(self.total - self.done - self.skipped, 0)
+            parts.append(f"<{_duration(remaining / docs_rate)}")
+        parts.append(f"{docs_rate:,.1f} {self.unit}s/s")
+        if self.tokens:
+            parts.append(f"{self.tokens + self.skipped_tokens:,} tok, {tokens_rate:,.0f} tok/s")
+        if self.skipped:
+            parts.append(f"{self.skipped:,} done before")
+        self.bar.set_postfix_str(", ".join(parts), refresh=False)
+        self.bar.update(n)
 
     def __exit__(self, *exc) -> None:
         if self.bar is not None:

@@ -13,12 +13,11 @@ from collections import Counter
 import pyarrow.parquet as pq
 import pytest
 
-from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_records
+from attention_influence import score_corpus, select
+from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_range, read_records
 from attention_influence.corpus.writers import list_files
-from attention_influence.distributed.sharding import read_slice, shard_slices
-from attention_influence.scoring import score_corpus
-from attention_influence.scoring.ledger import BadRecordError
-from attention_influence.selection import select
+from attention_influence.pipeline.ledger import BadRecordError
+from attention_influence.runs.plan import shard_plan
 from tests.corpus.bad_corpus import FLAGGED, GOOD, JSONL_LINES, write_bad_corpus
 
 HEADS = "17:3,18:6"
@@ -141,7 +140,7 @@ def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path)
     with pytest.raises(BadRecordError) as caught:
         score_corpus(str(files["mixed"]), str(tmp_path / "run"), HEADS, embedded, on_error="fail", progress=False)
     message = str(caught.value)
-    assert message.startswith(f"{files['mixed']}:2: invalid JSON (") and message.endswith("(--on-error fail)")
+    assert message.startswith(f"{files['mixed']}:2: invalid JSON (") and message.endswith("(on_error=fail)")
     assert "\n" not in message
 
 
@@ -154,7 +153,7 @@ def test_shards_account_for_every_record(corpus, num_shards):
     sharded = [
         (r.source, r.row, r.error is None)
         for index in range(num_shards)
-        for piece in shard_slices(paths, num_shards, index)
-        for r in read_slice(piece)
+        for piece in shard_plan(paths, 2, num_shards, index)
+        for r in read_range(piece.path, None, *piece.rows(2))
     ]
     assert sorted(sharded) == sorted(whole)

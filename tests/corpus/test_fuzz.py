@@ -12,15 +12,18 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 import zstandard
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from attention_influence.corpus.readers import Record, read_records
-from attention_influence.corpus.writers import SCORE_SCHEMA, write_json, write_table
+from attention_influence.errors import RunError
+from attention_influence.pipeline.chunks import PreparedChunk, account
+from attention_influence.runs.schema import SCORE_SCHEMA
 from attention_influence.scoring.engine import DocScore
-from attention_influence.scoring.ledger import Ledger
 from attention_influence.selection import select
+from tests.runs.fake import fake_run
 
 FUZZ = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 SUFFIXES = [".jsonl", ".jsonl.gz", ".jsonl.zst", ".parquet"]
@@ -91,11 +94,9 @@ def test_random_records_one_record_per_line(records):
     read = _read("".join(line + "\n" for line in lines).encode(), ".jsonl")
     _sound(read)
     assert len(read) == len(lines)  # json.dumps never writes a blank line
-    ledger = Ledger()
-    usable = {i: DocScore(2, 1, 1.0, 1.1, 0.1) for i, r in enumerate(read) if r.error is None}
-    ledger.add(read, usable)
-    ledger.check()
-    assert ledger.scored == len(usable) and len(ledger.entries) == len(read) - len(usable)
+    usable = [i for i, r in enumerate(read) if r.error is None]
+    counts, errors = account(PreparedChunk(0, 0, read, usable), [DocScore(2, 1, 1.0, 1.1, 0.1) for _ in usable])
+    assert counts.scored == len(usable) and len(errors) == counts.unreadable == len(read) - len(usable)
 
 
 SCORES = st.none() | st.sampled_from([math.nan, math.inf, -math.inf, 0.0]) | st.floats(-10, 10)
@@ -116,13 +117,14 @@ def test_selection_of_random_scores(rows, parts, fraction, by):
                 columns[name].append(values.get(name))
         table = pa.table(columns, schema=SCORE_SCHEMA)
         step = max(1, math.ceil(len(rows) / parts))
-        for k, start in enumerate(range(0, max(len(rows), 1), step)):
-            write_table(f"{out}/scores/part-{k:05d}.parquet", table.slice(start, step))
-        write_json(f"{out}/run.json", {})
-        write_json(f"{out}/score_summary.json", {})
-        report = select(out, fraction=fraction, by=by, write_documents=False)
+        fake_run(out, [table.slice(start, step) for start in range(0, max(len(rows), 1), step)])
         picked = pq.read_table(f"{out}/scores").to_pylist()
-    finite = [r for r in picked if r["score"] is not None and math.isfinite(r["score"])]
+        finite = [r for r in picked if r["score"] is not None and math.isfinite(r["score"])]
+        if not finite:  # nothing to select: one clear error
+            with pytest.raises(RunError, match="nothing to select"):
+                select(out, fraction=fraction, by=by, write_documents=False)
+            return
+        report = select(out, fraction=fraction, by=by, write_documents=False)
     assert report["total"]["documents"] == len(finite)
     for domain, d in report["domains"].items():
         scores = sorted((r["score"] for r in finite if r["domain"] == domain), reverse=True)

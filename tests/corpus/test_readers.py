@@ -84,3 +84,44 @@ def test_memory_filesystem_urls() -> None:
     fs.pipe("/corpus/math/m.jsonl", _jsonl(ROWS[:1]))
     (path,) = expand_inputs(["memory://corpus"])
     assert [r.text for r in read_records(path)] == ["first doc"]
+
+
+def test_a_folder_named_like_a_temporary_is_read_and_temporaries_are_not(tmp_path) -> None:
+    folder = tmp_path / "run.tmp-2024" / "math"
+    folder.mkdir(parents=True)
+    (folder / "a.jsonl").write_bytes(_jsonl(ROWS))
+    (folder / ".b.jsonl.tmp-0123abcd").write_bytes(_jsonl(ROWS))  # an unfinished output of ours
+    (folder / ".hidden").mkdir()
+    (folder / ".hidden" / "c.jsonl").write_bytes(_jsonl(ROWS))
+    assert expand_inputs([str(tmp_path)]) == [str(folder / "a.jsonl")]
+
+
+def test_a_file_named_twice_or_through_another_path_is_read_once(tmp_path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.jsonl").write_bytes(_jsonl(ROWS))
+    (tmp_path / "alias").symlink_to(tmp_path / "data")
+    found = expand_inputs(
+        [str(tmp_path / "data" / "a.jsonl"), str(tmp_path / "data"), str(tmp_path / "alias" / "a.jsonl")]
+    )
+    assert found == [str((tmp_path / "data" / "a.jsonl").resolve())]
+
+
+def test_relative_inputs_become_absolute(tmp_path, monkeypatch) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "a.jsonl").write_bytes(_jsonl(ROWS))
+    monkeypatch.chdir(tmp_path)
+    assert expand_inputs(["data"]) == [str(tmp_path / "data" / "a.jsonl")]
+
+
+def test_ids_and_domains_that_cannot_be_stored_cost_only_their_record(tmp_path) -> None:
+    path = tmp_path / "x.jsonl"
+    rows = [{"id": "ok", "text": "fine"}, {"id": "bad\udcff", "text": "t"}, {"domain": "d\ud800", "text": "t"}]
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    records = list(read_records(str(path)))
+    assert [r.error for r in records] == [
+        None,
+        "id field 'id' is not valid UTF-8",
+        "domain field 'domain' is not valid UTF-8",
+    ]
+    for r in records:
+        (r.id + r.domain).encode("utf-8")  # what is stored can be stored

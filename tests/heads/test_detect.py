@@ -7,7 +7,6 @@ from attention_influence.cli import main
 from attention_influence.heads import detect_heads, parse_heads, top_heads, verify_heads
 from attention_influence.heads.detect import answer_accuracy, draw_probe_count
 from attention_influence.heads.probes import make_probes, read_sentence_texts, sentence_pool
-from attention_influence.preflight import ArgumentError
 
 
 def test_top_heads_ranks_all_layers_together():
@@ -79,29 +78,47 @@ def test_cli_heads(wikitext_path, tmp_path, capsys):
     assert len(json.loads((tmp_path / "heads.json").read_text())["selected"]) == 2
 
 
-def test_run_detects_heads_from_the_corpus_when_none_are_given(embedded, wikitext_texts, tmp_path):
-    from attention_influence import api
+def test_run_uses_shipped_heads_or_detects_from_given_sentences(
+    embedded, wikitext_texts, wikitext_path, tmp_path, capsys
+):
+    from attention_influence import DetectSettings, api
+    from attention_influence.errors import RunError
+    from attention_influence.heads import shipped_heads
 
     corpus = tmp_path / "corpus.jsonl"
-    texts = [t[:400] for t in wikitext_texts[:8]]
+    texts = [t[:200] for t in wikitext_texts[:4]]
     corpus.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
-    detect = dict(num_probes=1, probe_tokens=600, top_k=2)
+    shipped = api.run(str(corpus), str(tmp_path / "shipped"), None, embedded, progress=False, write_report=False)
+    assert shipped["heads"] == parse_heads(str(shipped_heads(embedded.fingerprint))).heads  # no detection
+
+    detect = DetectSettings(sentences=str(wikitext_path), num_probes=1, probe_tokens=600, top_k=2)
     result = api.run(str(corpus), str(tmp_path / "out"), None, embedded, detect=detect, progress=False)
     heads = json.loads((tmp_path / "out" / "heads.json").read_text())
-    assert heads["probes"]["sentences"] == "texts" and len(heads["selected"]) == 2
+    assert heads["probes"]["sentences"] == str(wikitext_path) and len(heads["selected"]) == 2
     assert json.loads((tmp_path / "out" / "run.json").read_text())["heads"] == heads["selected"]
-    assert result["heads"]["selected"] == heads["selected"] and result["score"].scored == len(texts)
-    assert "reused" not in result["heads"]
+    assert [list(h) for h in result["heads"]] == heads["selected"] and result["score"].scored == len(texts)
 
+    capsys.readouterr()
     again = api.run(str(corpus), str(tmp_path / "out"), None, embedded, detect=detect, progress=False)
-    assert again["heads"]["reused"] and again["heads"]["selected"] == heads["selected"]  # restarted: not detected again
+    assert "reusing the heads this run detected" in capsys.readouterr().err  # restarted: not detected again
     assert again["score"].resumed_chunks == 1 and again["score"].scored == len(texts)
     assert json.loads((tmp_path / "out" / "heads.json").read_text()) == heads
 
-    with pytest.raises(ArgumentError, match=r"holds a run with other settings \(heads differ\)"):
-        detect_heads(embedded, tmp_path / "out", sentences=texts, num_probes=1, probe_tokens=600, top_k=3, reuse=True)
+    other = DetectSettings(sentences=str(wikitext_path), num_probes=1, probe_tokens=600, top_k=3)
+    with pytest.raises(RunError, match=r"holds a run with other settings \(heads differ\)"):
+        api.run(str(corpus), str(tmp_path / "out"), None, embedded, detect=other, progress=False)
     assert json.loads((tmp_path / "out" / "heads.json").read_text()) == heads  # the run's heads are kept
-    verified = detect | dict(reuse=True, verify=True, verify_draws=1)
-    first = detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)  # no verify figures yet: detected
-    assert "reused" not in first and first["verify"] and first["selected"] == heads["selected"]
-    assert detect_heads(embedded, tmp_path / "out", sentences=texts, **verified)["reused"]
+
+
+def test_a_model_without_shipped_heads_needs_heads_or_sentences(tmp_path):
+    from attention_influence import api
+    from attention_influence.errors import SettingError
+    from attention_influence.models import LoadedModel
+    from tests.conftest import tiny_llama
+
+    model = tiny_llama()
+    loaded = LoadedModel(model, None, "tiny", "files:tiny", torch.device("cpu"), torch.float32)
+    (tmp_path / "c.jsonl").write_text('{"text": "a b c"}\n')
+    with pytest.raises(SettingError, match="no heads are shipped for tiny: give heads .* or sentences"):
+        api.run(str(tmp_path / "c.jsonl"), str(tmp_path / "out"), None, loaded, progress=False)
+    assert not (tmp_path / "out").exists()  # refused before any work

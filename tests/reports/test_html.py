@@ -40,7 +40,7 @@ def test_run_writes_self_contained_report(sample_run, capsys):
         assert f'id="domain-{domain}"' in page
     assert page.count('src="data:image/png;base64,') == len(DOMAINS)
     assert "corr(rep, score)" in page
-    assert page.count("(text not found)") == 0  # excerpts were read back from the corpus
+    assert page.count("text not found") == 0  # excerpts were read back from the corpus
     scores = pq.read_table(sample_run / "scores").to_pylist()
     corpus = _corpus_texts()
     for domain in DOMAINS:
@@ -93,10 +93,11 @@ def test_explain_finds_a_document_of_the_run_by_id(sample_run, tmp_path, capsys)
 
 def test_report_marks_exactly_the_selected_documents(sample_run):
     from attention_influence.reports.html import domain_views
-    from attention_influence.selection import read_scores, select
+    from attention_influence.runs.rundir import RunDir
+    from attention_influence.selection import select
 
     selection = select(str(sample_run), fraction=0.5, by="tokens", max_repetition=0.01)
-    views = domain_views(read_scores(str(sample_run)), selection)
+    views = domain_views(RunDir(sample_run).read_scores(), selection)
     marked = {v.table["id"][i].as_py() for v in views for i in range(len(v.table)) if v.selected[i]}
     written = {json.loads(line)["id"] for f in (sample_run / "selected").iterdir() for line in f.open()}
     assert marked == written

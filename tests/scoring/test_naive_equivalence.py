@@ -38,7 +38,7 @@ def test_score_corpus_reports_padding_and_memory(embedded, gsm8k_texts, tmp_path
 
     import pyarrow.parquet as pq
 
-    from attention_influence.scoring.corpus import score_corpus
+    from attention_influence import score_corpus
 
     docs = [text.split("\n")[0] for text in gsm8k_texts[:4]]
     path = tmp_path / "docs.jsonl"

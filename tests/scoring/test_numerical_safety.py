@@ -8,10 +8,9 @@ import json
 import pyarrow.parquet as pq
 import torch
 
+from attention_influence import score_corpus, select
 from attention_influence.corpus.writers import list_files
 from attention_influence.models import load_model
-from attention_influence.scoring import score_corpus
-from attention_influence.selection import select
 
 DOCS = [
     "Tom has three apples and buys two more, so he has five apples in total.",

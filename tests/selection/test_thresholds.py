@@ -30,6 +30,7 @@ def _score_files(folder, rows: int = 3000, parts: int = 4, seed: int = 0) -> tup
             "loss_base": rng.random(rows) + 1,
             "loss_masked": rng.random(rows) + 1,
             "score": np.round(rng.normal(size=rows), 1),  # rounded: many ties
+            "text_hash": ["00"] * rows,
         }
     )
     table = table.set_column(7, "score", _with_missing_scores(table["score"]))

@@ -4,6 +4,7 @@ paths or any fsspec URL. Every input row comes out as a Record, bad ones with an
 from __future__ import annotations
 
 import json
+import os
 import posixpath
 import re
 from collections.abc import Iterator, Sequence
@@ -11,6 +12,7 @@ from dataclasses import dataclass
 
 import fsspec
 
+from attention_influence.config import Fields
 from attention_influence.corpus.streams import DamagedStream, decompressed_blocks, split_lines
 from attention_influence.errors import InputError
 
@@ -62,27 +64,60 @@ def _compression(path: str) -> str | None:
     return None
 
 
+TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{8}$")  # corpus/writers.py's unfinished outputs
+
+
+def _protocol(fs: fsspec.AbstractFileSystem) -> str:
+    return fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+
+
+def _uri(fs: fsspec.AbstractFileSystem, path: str) -> str:
+    """An absolute URI for a path of `fs`: the real path for local files, protocol://path else."""
+    if _protocol(fs) in ("file", "local"):  # a dangling link keeps its name: the reader lists it unreadable
+        return os.path.realpath(path) if os.path.exists(path) else os.path.abspath(path)
+    return fs.unstrip_protocol(path)
+
+
+def _hidden_below(path: str, root: str) -> bool:
+    """A path under `root` with a component starting with '.' (a hidden file or folder)."""
+    below = path[len(root.rstrip("/")) :].strip("/")
+    return any(part.startswith(".") for part in below.split("/"))
+
+
 def expand_inputs(paths: Sequence[str]) -> list[str]:
-    """Files, folders (searched recursively for supported files) and globs -> sorted file list."""
+    """Files, folders (searched recursively for supported files, hidden ones skipped) and globs
+    -> sorted absolute URIs, each file once however many ways it was named."""
     files: list[str] = []
     for path in paths:
+        if not isinstance(path, str) or not path:
+            raise CorpusError(f"input must be a path or URL, got {path!r}")
         fs, _, _ = fsspec.get_fs_token_paths(path)
-        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
-        prefix = "" if protocol in ("file", "local") else f"{protocol}://"
+        local = fs._strip_protocol(path)
         if any(ch in path for ch in "*?["):
-            found = [prefix + p if not p.startswith(prefix) else p for p in fs.glob(path)]
-            found = [p for p in found if fs.isfile(p)]
-        elif fs.isdir(path):
-            found = [prefix + p if not p.startswith(prefix) else p for p in fs.find(path)]
-            found = [p for p in found if is_supported(p)]
-        elif fs.exists(path):
-            found = [path]
+            root = local.split("*")[0].split("?")[0].split("[")[0]
+            found = [p for p in fs.glob(local) if fs.isfile(p) and not _hidden_below(p, root)]
+        elif fs.isdir(local):
+            found = [p for p in fs.find(local) if is_supported(p) and not _hidden_below(p, local)]
+        elif fs.exists(local):
+            found = [local]
         else:
             raise CorpusError(f"input not found: {path}")
+        found = [p for p in found if not TEMPORARY.search(p)]  # never an unfinished output
         if not found:
             raise CorpusError(f"no JSONL or Parquet files in {path}")
-        files.extend(p for p in found if ".tmp-" not in p)  # never an unfinished output
+        for p in found:
+            uri = _uri(fs, p)
+            try:
+                uri.encode("utf-8")
+            except UnicodeEncodeError:
+                raise CorpusError(f"file name is not valid UTF-8: {uri.encode('utf-8', 'replace').decode()}") from None
+            files.append(uri)
     return sorted(dict.fromkeys(files))
+
+
+def location(source: str, row: int) -> str:
+    """`file:line` (1-based) for JSONL, `file row N` (0-based) for Parquet."""
+    return f"{source} row {row}" if source.lower().endswith(PARQUET_SUFFIXES) else f"{source}:{row + 1}"
 
 
 def default_domain(path: str) -> str:
@@ -90,14 +125,12 @@ def default_domain(path: str) -> str:
     return posixpath.basename(posixpath.dirname(path.replace("\\", "/"))) or "default"
 
 
-@dataclass
-class Fields:
-    """Which fields hold the text, id and domain; `domain` is the fallback domain."""
-
-    text: str = "text"
-    id: str = "id"
-    domain_field: str = "domain"
-    domain: str | None = None
+def _encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain: str) -> Record:
@@ -105,9 +138,15 @@ def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain:
     if not isinstance(obj, dict):
         return Record(source, row, rid, fallback_domain, None, "not a JSON object")
     value = obj.get(fields.id)
+    if value is not None and not _encodable(str(value)):
+        return Record(source, row, rid, fallback_domain, None, f"id field {fields.id!r} is not valid UTF-8")
     rid = str(value) if value is not None else rid
     domain = obj.get(fields.domain_field)
     domain = str(domain) if domain not in (None, "") else fallback_domain
+    if not _encodable(domain):
+        return Record(
+            source, row, rid, fallback_domain, None, f"domain field {fields.domain_field!r} is not valid UTF-8"
+        )
     text = obj.get(fields.text)
     if text is None:
         return Record(source, row, rid, domain, None, f"missing text field {fields.text!r}")
@@ -119,9 +158,7 @@ def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain:
         return Record(source, row, rid, domain, None, "NUL byte in text")
     if len(text) > MAX_LINE_BYTES // 4 and len(text.encode("utf-8", "replace")) > MAX_LINE_BYTES:
         return Record(source, row, rid, domain, None, f"text longer than {MAX_LINE_BYTES >> 20} MB")
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:  # lone surrogates (a JSON "\\ud800" escape): tokenizers reject them
+    if not _encodable(text):  # lone surrogates (a JSON "\\ud800" escape): tokenizers reject them
         return Record(source, row, rid, domain, _SURROGATE.sub("\ufffd", text), flag=INVALID_UTF8)
     return Record(source, row, rid, domain, text)
 
@@ -231,18 +268,64 @@ def read_records(path: str, fields: Fields | None = None, start: int = 0) -> Ite
             yield record
 
 
-def count_rows(path: str) -> int | None:
-    """Row count for progress/ETA: Parquet metadata, or a newline count for JSONL."""
+def exact_rows(path: str) -> int:
+    """Rows of a file as the readers number them: Parquet metadata, or JSONL lines (a last line
+    without a trailing newline counts). A damaged or unreadable file counts as the readers see
+    it: its sound rows, then one row for the damage."""
     try:
         if path.lower().endswith(PARQUET_SUFFIXES):
             import pyarrow.parquet as pq
 
             with fsspec.open(path, "rb") as f:
                 return pq.ParquetFile(f).metadata.num_rows
-        count = 0
+        count, last = 0, b"\n"
         with fsspec.open(path, "rb", compression=_compression(path)) as f:
             for block in iter(lambda: f.read(1 << 22), b""):
                 count += block.count(b"\n")
-        return count
-    except Exception:  # noqa: BLE001 - only a progress estimate
-        return None
+                last = block[-1:]
+        return count + (last != b"\n")
+    except Exception:  # noqa: BLE001 - EOFError, zlib/zstd/Arrow errors, OSError: let the reader say
+        return max((row for row, *_ in iter_rows(path)), default=-1) + 1
+
+
+def _parquet_range(path: str, fields: Fields, start: int, stop: int | None) -> Iterator[Record]:
+    """Rows [start, stop) of a Parquet file; only the row groups that overlap them are read."""
+    import pyarrow.parquet as pq
+
+    fallback = fields.domain or default_domain(path)
+    row = start
+    try:
+        with fsspec.open(path, "rb") as f:
+            parquet, offset = pq.ParquetFile(f), 0
+            if fields.text not in parquet.schema_arrow.names:
+                reason = f"Parquet schema has no column {fields.text!r}"
+                end = parquet.metadata.num_rows if stop is None else min(stop, parquet.metadata.num_rows)
+                for row in range(start, end):  # every row listed, none read
+                    yield Record(path, row, f"{path}:{row}", fallback, None, reason)
+                return
+            for group in range(parquet.num_row_groups):
+                rows = parquet.metadata.row_group(group).num_rows
+                if offset + rows > start and (stop is None or offset < stop):
+                    row = offset
+                    for batch in parquet.iter_batches(batch_size=1024, row_groups=[group]):  # memory: one batch
+                        for obj in batch.to_pylist():
+                            if row >= start and (stop is None or row < stop):
+                                yield _record(path, row, obj, fields, fallback)
+                            row += 1
+                offset += rows
+    except Exception as err:  # noqa: BLE001 - a damaged file is one listed record, as in read_records
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        yield Record(path, row, f"{path}:{row}", fallback, None, f"unreadable Parquet data ({first})")
+
+
+def read_range(path: str, fields: Fields | None = None, start: int = 0, stop: int | None = None) -> Iterator[Record]:
+    """The records of rows [start, stop) of one file (stop None: to its end), in file order; JSONL
+    rows before `start` are counted, not parsed; Parquet reads only the overlapping row groups."""
+    fields = fields or Fields()
+    if path.lower().endswith(PARQUET_SUFFIXES):
+        yield from _parquet_range(path, fields, start, stop)
+        return
+    for record in read_records(path, fields, start):
+        if stop is not None and record.row >= stop:
+            return
+        yield record

@@ -1,4 +1,4 @@
-"""Write outputs atomically (temporary name, then rename) to local paths or fsspec URLs."""
+"""Write outputs atomically (a hidden temporary name, then rename) to local paths or fsspec URLs."""
 
 from __future__ import annotations
 
@@ -10,23 +10,6 @@ from collections.abc import Iterable, Iterator
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
-
-SCORE_SCHEMA = pa.schema(
-    [
-        ("id", pa.string()),
-        ("domain", pa.string()),
-        ("source", pa.string()),
-        ("row", pa.int64()),
-        ("n_tokens", pa.int64()),
-        ("loss_base", pa.float64()),
-        ("loss_masked", pa.float64()),
-        ("score", pa.float64()),
-        ("reason", pa.string()),
-        ("truncated", pa.bool_()),
-        ("repetition", pa.float64()),  # measures/repetition.py
-        ("flag", pa.string()),  # scored, but the input was repaired (e.g. invalid UTF-8 replaced)
-    ]
-)
 
 
 def join(base: str, *parts: str) -> str:
@@ -42,8 +25,9 @@ def _temporary(path: str) -> Iterator[tuple[fsspec.AbstractFileSystem, str]]:
     """(fs, temporary path) to write; renamed to `path` on success, removed on any failure
     (disk full, interrupt), so a reader never sees a half-written file under the final name."""
     fs, _, (local,) = fsspec.get_fs_token_paths(path)
-    fs.makedirs(local.rsplit("/", 1)[0], exist_ok=True)
-    tmp = f"{local}.tmp-{uuid.uuid4().hex[:8]}"
+    folder, name = local.rsplit("/", 1)
+    fs.makedirs(folder, exist_ok=True)
+    tmp = f"{folder}/.{name}.tmp-{uuid.uuid4().hex[:8]}"  # hidden: dataset readers skip it
     try:
         yield fs, tmp
     except BaseException:
@@ -93,9 +77,38 @@ def _json_line(row: dict) -> bytes:
 
 
 def list_files(folder: str, suffix: str) -> list[str]:
-    """Complete files (no temporaries) under `folder` ending with `suffix`, sorted."""
+    """Complete files under `folder` ending with `suffix`, sorted; hidden files (temporaries) skipped."""
     fs, _, (local,) = fsspec.get_fs_token_paths(folder)
     if not fs.exists(local):
         return []
-    found = [p for p in fs.find(local) if p.endswith(suffix) and ".tmp-" not in p]
+    found = [p for p in fs.find(local) if p.endswith(suffix) and not p.rsplit("/", 1)[-1].startswith(".")]
     return sorted(fs.unstrip_protocol(p) if "://" in folder else p for p in found)
+
+
+def create_exclusive(path: str, data: bytes) -> bool:
+    """Write `path` only if it does not exist; False if it did. Atomic on local disks (a hard
+    link to a complete temporary fails when the name exists); on object stores a check, then a
+    write (two processes creating the same object at the same moment can both succeed)."""
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    if type(fs).__name__ != "LocalFileSystem":
+        if fs.exists(local):
+            return False
+        atomic_write_bytes(path, data)
+        return True
+    import os
+
+    folder, name = local.rsplit("/", 1)
+    os.makedirs(folder, exist_ok=True)
+    tmp = f"{folder}/.{name}.tmp-{uuid.uuid4().hex[:8]}"
+    try:
+        with open(tmp, "wb") as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+        os.link(tmp, local)
+        return True
+    except FileExistsError:
+        return False
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)

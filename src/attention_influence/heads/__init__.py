@@ -1,9 +1,9 @@
 """Retrieval heads: which heads to mask, and (detection) how to find them."""
 
-from attention_influence.heads.detect import detect_heads, top_heads, verify_heads
+from attention_influence.heads.detect import detect_heads, same_detection, top_heads, verify_heads
 from attention_influence.heads.probes import Probe, make_probes
 from attention_influence.heads.retrieval import retrieval_scores
-from attention_influence.heads.spec import HeadSet, HeadSpecError, parse_heads
+from attention_influence.heads.spec import HeadSet, HeadSpecError, parse_heads, shipped_heads
 
 __all__ = [
     "HeadSet",
@@ -13,6 +13,8 @@ __all__ = [
     "make_probes",
     "parse_heads",
     "retrieval_scores",
+    "same_detection",
+    "shipped_heads",
     "top_heads",
     "verify_heads",
 ]

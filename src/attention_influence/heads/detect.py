@@ -12,11 +12,12 @@ from pathlib import Path
 
 import torch
 
+from attention_influence.config import DetectSettings, ModelSettings, build, split_options
+from attention_influence.errors import ModelError, SettingError
 from attention_influence.heads.probes import Probe, make_probes, read_sentence_texts, sentence_pool
 from attention_influence.heads.retrieval import answer_predictions, retrieval_scores
 from attention_influence.masking import enable_masking, mask_heads
 from attention_influence.models import LoadedModel, load_model
-from attention_influence.preflight import check_counts, check_run_heads
 from attention_influence.progress import Progress
 
 VERIFY_SEED_OFFSET = 1_000_003  # held-out probes: a seed no detection run with a nearby seed uses
@@ -135,7 +136,9 @@ def verify_heads(
 def _source(sentences) -> str:
     """Where the probe values come from, as heads.json names it."""
     if sentences is None:
-        raise ValueError("head detection needs sentences: pass --sentences FILE (text or JSONL)")
+        raise SettingError(
+            "sentences", "head detection needs sentences: a text or JSONL file the probe values come from"
+        )
     return str(sentences) if isinstance(sentences, (str, Path)) else "texts"
 
 
@@ -145,98 +148,83 @@ def _sentences(loaded: LoadedModel, sentences) -> list[str]:
     return sentence_pool(loaded.tokenizer, texts)
 
 
-def earlier_detection(out: str | Path, wanted: dict, verify: bool) -> dict | None:
-    """OUT/heads.json when it was detected with the `wanted` settings (model fingerprint, probes,
-    selection; with --verify figures when `verify`), else None."""
-    from attention_influence.corpus.writers import exists, join, read_json
-
-    path = join(str(out), "heads.json")
-    try:
-        report = read_json(path) if exists(path) else None
-    except (OSError, ValueError):  # unreadable: detect again, and write it anew
-        return None
+def same_detection(report: dict | None, fingerprint: str, settings: DetectSettings, probe_tokens: int) -> bool:
+    """Whether `report` (a heads.json) was detected on these weights with these settings (and
+    holds verify figures when they are asked for): then it can be reused."""
     if not isinstance(report, dict) or not isinstance(report.get("probes"), dict):
-        return None
-    if verify and not report.get("verify"):
-        return None
-    return report if _settings(report) == wanted else None
-
-
-def _settings(report: dict) -> dict:
-    """What decides which heads a detection selects."""
+        return False
+    if settings.verify and not report.get("verify"):
+        return False
     probes = report["probes"]
-    by_count = report.get("top_frac") is None
-    return {
-        "fingerprint": report.get("fingerprint"),
-        **{k: probes.get(k) for k in ("num_probes", "probe_tokens", "seed", "sentences")},
-        "top_frac": report.get("top_frac"),
-        "top_k": report.get("top_k") if by_count else None,
+    wanted = {
+        "fingerprint": fingerprint,
+        "num_probes": settings.num_probes,
+        "probe_tokens": probe_tokens,
+        "seed": settings.seed,
+        "sentences": str(settings.sentences),
+        "top_frac": None if settings.top_k is not None else settings.top_frac,
+        "top_k": settings.top_k,
     }
+    found = {
+        "fingerprint": report.get("fingerprint"),
+        **{k: probes.get(k) for k in ("num_probes", "probe_tokens", "seed")},
+    }
+    found |= {"sentences": str(probes.get("sentences")), "top_frac": report.get("top_frac")}
+    found["top_k"] = report.get("top_k") if report.get("top_frac") is None else None
+    return found == wanted
 
 
 def detect_heads(
     model: LoadedModel | str | None = None,
     out: str | Path | None = None,
+    settings: DetectSettings | None = None,
     *,
     sentences: str | Path | Iterable[str] | None = None,
-    num_probes: int = 800,
-    probe_tokens: int = 4096,
-    seed: int = 0,
-    top_frac: float = 0.05,
-    top_k: int | None = None,
-    verify: bool = False,
-    verify_probes: int | None = None,
-    verify_draws: int | None = VERIFY_DRAWS,
-    verify_draw_probes: int | None = None,
-    device: str = "auto",
-    dtype: str = "auto",
-    trust_remote_code: bool = False,
-    allow_pickle: bool = False,
     progress: bool = True,
-    reuse: bool = False,
+    **options,
 ) -> dict:
     """Detect the retrieval heads of `model`; write OUT/heads.json and OUT/heads.png when `out`.
 
     `sentences`: a text/JSONL file or an iterable of texts the probe values are drawn from.
-    `reuse` (a `run` into OUT): return OUT/heads.json instead when it was detected on the same
-    model with the same settings (a restarted run, or another shard of it), with "reused": True;
-    refuse to replace it with other heads than the run in OUT was scored with.
+    `options`: DetectSettings fields (num_probes, probe_tokens, seed, top_frac, top_k, verify,
+    ...) when `settings` is not given, and ModelSettings fields (device, dtype, ...).
     Returns the heads.json content ("selected": [[layer, head], ...], "scores", "verify", ...).
     """
-    check_counts(
-        dict(num_probes=num_probes, probe_tokens=probe_tokens, top_k=top_k, top_frac=None if top_k else top_frac)
-        | dict(verify_probes=verify_probes, verify_draws=verify_draws, verify_draw_probes=verify_draw_probes)
-    )
+    detect_options, model_options = split_options(options, DetectSettings, ModelSettings)
+    if settings is None:
+        named = {"sentences": str(sentences)} if isinstance(sentences, (str, Path)) else {}
+        settings = build(DetectSettings, **(named | detect_options))
+    model_settings = build(ModelSettings, **model_options)
+    sentences = sentences if sentences is not None else settings.sentences
+    source = _source(sentences)
     loaded = (
         model
         if isinstance(model, LoadedModel)
         else load_model(
-            model, device=device, dtype=dtype, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
+            model or model_settings.model,
+            device=model_settings.device,
+            dtype=model_settings.dtype,
+            trust_remote_code=model_settings.trust_remote_code,
+            allow_pickle=model_settings.allow_pickle,
         )
     )
-    source, tokens = _source(sentences), min(probe_tokens, loaded.max_context)
-    if reuse and out is not None:
-        wanted = {"fingerprint": loaded.fingerprint, "num_probes": num_probes, "probe_tokens": tokens, "seed": seed}
-        wanted |= {"sentences": source, "top_frac": None if top_k is not None else top_frac, "top_k": top_k}
-        earlier = earlier_detection(out, wanted, verify)
-        if earlier is not None:
-            return earlier | {"reused": True}
+    tokens = min(settings.probe_tokens, loaded.max_context)
     enable_masking(loaded.model)
     start = time.perf_counter()
     pool = _sentences(loaded, sentences)
-    probes = make_probes(loaded.tokenizer, pool, num_probes, tokens, seed)
+    probes = make_probes(loaded.tokenizer, pool, settings.num_probes, tokens, settings.seed)
     with Progress("heads", total=len(probes), unit="probe", enabled=progress) as bar:
         found = retrieval_scores(loaded.model, probes, bar)
     if found.solved == 0:
-        raise ValueError(f"the model solved none of the {len(probes)} retrieval probes: no heads can be scored")
-    selected = top_heads(found.scores, top_frac, top_k)
+        raise ModelError(f"the model solved none of the {len(probes)} retrieval probes: no heads can be scored")
+    selected = top_heads(found.scores, settings.top_frac, settings.top_k)
     report = {
         "model": loaded.name,
         "fingerprint": loaded.fingerprint,
         "probes": {
             "num_probes": len(probes),
             "probe_tokens": tokens,
-            "seed": seed,
+            "seed": settings.seed,
             "sentences": source,
             "sentence_pool": len(pool),
             "mean_pairs": sum(p.num_pairs for p in probes) / len(probes),
@@ -244,7 +232,7 @@ def detect_heads(
             "solved": found.solved,
             "answer_accuracy": found.accuracy,
         },
-        "top_frac": None if top_k is not None else top_frac,
+        "top_frac": None if settings.top_k is not None else settings.top_frac,
         "top_k": len(selected),
         "layers": found.scores.shape[0],
         "heads": found.scores.shape[1],
@@ -252,16 +240,15 @@ def detect_heads(
         "selected": [list(h) for h in selected],
         "verify": None,
     }
-    if verify:
-        held_out = make_probes(loaded.tokenizer, pool, verify_probes or num_probes, tokens, seed + VERIFY_SEED_OFFSET)
-        verify_draws = VERIFY_DRAWS if verify_draws is None else verify_draws
-        per_draw = min(len(held_out), verify_draw_probes or draw_probe_count(len(held_out), verify_draws))
-        total = 2 * len(held_out) + verify_draws * per_draw
+    if settings.verify:
+        count = settings.verify_probes or settings.num_probes
+        held_out = make_probes(loaded.tokenizer, pool, count, tokens, settings.seed + VERIFY_SEED_OFFSET)
+        draws = settings.verify_draws
+        per_draw = min(len(held_out), settings.verify_draw_probes or draw_probe_count(len(held_out), draws))
+        total = 2 * len(held_out) + draws * per_draw
         with Progress("verify", total=total, unit="probe", enabled=progress) as bar:
-            report["verify"] = verify_heads(loaded.model, held_out, selected, seed, verify_draws, per_draw, bar)
+            report["verify"] = verify_heads(loaded.model, held_out, selected, settings.seed, draws, per_draw, bar)
     report["seconds"] = round(time.perf_counter() - start, 1)
-    if reuse and out is not None:
-        check_run_heads(str(out), selected)  # before the run's own heads.json is replaced
     if out is not None:
         write_heads(report, out)
     return report
@@ -276,13 +263,3 @@ def write_heads(report: dict, out: str | Path) -> Path:
     write_json(path, report)
     plot_scores(report, join(str(out), "heads.png"))
     return Path(path)
-
-
-def corpus_texts(inputs: Sequence[str] | str, fields=None) -> Iterable[str]:
-    """Texts of a corpus, lazily (probe values for `attninf run` come from the corpus scored)."""
-    from attention_influence.corpus.readers import Fields, expand_inputs, read_records
-
-    for path in expand_inputs([inputs] if isinstance(inputs, str) else inputs):
-        for record in read_records(path, fields or Fields()):
-            if record.text:
-                yield record.text

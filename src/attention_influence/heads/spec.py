@@ -7,13 +7,16 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from attention_influence.errors import UserError
+from attention_influence.errors import SettingError
 
 _PAIR = re.compile(r"^\s*(\d+)\s*:\s*(\d+)\s*$")
 
 
-class HeadSpecError(UserError):
-    """The heads argument or file is malformed."""
+class HeadSpecError(SettingError):
+    """The heads setting or file is malformed."""
+
+    def __init__(self, message: str):
+        super().__init__("heads", message)
 
 
 @dataclass
@@ -51,8 +54,19 @@ def parse_heads(spec: str | Path | list | HeadSet) -> HeadSet:
     for part in filter(None, text.split(",")):
         match = _PAIR.match(part)
         if not match:
-            raise HeadSpecError(f"bad head {part!r} in --heads: use layer:head pairs such as 17:3,18:6")
+            raise HeadSpecError(f"bad head {part!r}: use layer:head pairs such as 17:3,18:6, or a heads.json file")
         heads.append((int(match[1]), int(match[2])))
     if not heads:
-        raise HeadSpecError("--heads is empty")
+        raise HeadSpecError("no heads given: use layer:head pairs such as 17:3,18:6, or a heads.json file")
     return HeadSet(sorted(set(heads)))
+
+
+SHIPPED = Path(__file__).resolve().parent / "shipped"  # heads.json files detected for models we ship
+
+
+def shipped_heads(fingerprint: str) -> Path | None:
+    """The shipped heads.json detected on the weights with `fingerprint`, if there is one."""
+    for path in sorted(SHIPPED.glob("*.json")):
+        if json.loads(path.read_text()).get("fingerprint") == fingerprint:
+            return path
+    return None

@@ -4,9 +4,26 @@ from attention_influence.models.loading import (
     DEFAULT_MODEL,
     LoadedModel,
     ModelLoadError,
+    ModelSource,
+    load_config,
     load_model,
+    load_tokenizer,
+    max_context,
     resolve_device,
     resolve_dtype,
+    resolve_model,
 )
 
-__all__ = ["DEFAULT_MODEL", "LoadedModel", "ModelLoadError", "load_model", "resolve_device", "resolve_dtype"]
+__all__ = [
+    "DEFAULT_MODEL",
+    "LoadedModel",
+    "ModelLoadError",
+    "ModelSource",
+    "load_config",
+    "load_model",
+    "load_tokenizer",
+    "max_context",
+    "resolve_device",
+    "resolve_dtype",
+    "resolve_model",
+]

@@ -39,15 +39,20 @@ class LoadedModel:
     fingerprint: str  # hub revision or content hash: ties heads.json to these weights
     device: torch.device
     dtype: torch.dtype
+    source: ModelSource | None = None  # how to load it again (workers of other processes)
 
     @property
     def max_context(self) -> int:
-        config = self.model.config.get_text_config()
-        for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
-            value = getattr(config, key, None)
-            if isinstance(value, int) and value > 0:
-                return value
-        return 2048
+        return max_context(self.model.config.get_text_config())
+
+
+def max_context(config) -> int:
+    """The longest sequence the model takes, from its (text) config; 2048 when it does not say."""
+    for key in ("max_position_embeddings", "n_positions", "max_sequence_length", "seq_length"):
+        value = getattr(config, key, None)
+        if isinstance(value, int) and value > 0:
+            return value
+    return 2048
 
 
 def cache_dir() -> Path:
@@ -144,8 +149,79 @@ def _folder_fingerprint(folder: Path) -> str:
     return digest.hexdigest()
 
 
+@dataclass(frozen=True)
+class ModelSource:
+    """A model resolved but not loaded: where its files are and what identifies its weights."""
+
+    name: str  # what the user asked for (hub id, path, or DEFAULT_MODEL)
+    source: str  # the folder or hub id transformers loads
+    fingerprint: str  # hub revision or content hash: ties heads.json and runs to these weights
+
+
+def _hub_revision(source: str) -> str:
+    """The commit of a hub model's cached config (its snapshot folder), or 'unknown'."""
+    try:
+        from transformers.utils import cached_file
+
+        path = cached_file(source, "config.json")
+    except (OSError, ValueError):
+        return "unknown"
+    parts = Path(path).parts if path else ()
+    return parts[-2] if len(parts) > 2 and parts[-3] == "snapshots" else "unknown"
+
+
+def resolve_model(name: str | None = None) -> ModelSource:
+    """Find a model's files and fingerprint without loading its weights (a GGUF file is
+    converted once to a cached safetensors folder)."""
+    name = name or DEFAULT_MODEL
+    if name == DEFAULT_MODEL or name.endswith(".gguf"):
+        gguf = embedded_gguf() if name == DEFAULT_MODEL else Path(name)
+        if not gguf.is_file():
+            raise ModelLoadError(f"model file not found: {name}")
+        folder, sha = convert_gguf(gguf)
+        return ModelSource(name, str(folder), f"sha256:{sha}")
+    if Path(name).exists():
+        if not (Path(name) / "config.json").is_file():
+            raise ModelLoadError(f"{name} is not a model folder (no config.json)")
+        return ModelSource(name, name, f"files:{_folder_fingerprint(Path(name))}")
+    if name.startswith((".", "/", "~")) or name.count("/") > 1:
+        raise ModelLoadError(f"model not found: {name} (no such file or folder)")
+    return ModelSource(name, name, f"revision:{_hub_revision(name)}")
+
+
+def _load_error(name: str, err: Exception) -> ModelLoadError:
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    hint = " (pickle weights need --allow-pickle)" if "safetensors" in str(err).lower() else ""
+    hint = hint or (" (it runs only with --trust-remote-code)" if "custom code" in str(err) else "")
+    return ModelLoadError(f"cannot load model {name}: {first}{hint}")
+
+
+def load_config(model: ModelSource, trust_remote_code: bool = False):
+    """The model's config (its text config for multimodal models), without weights."""
+    from transformers import AutoConfig
+
+    try:
+        return AutoConfig.from_pretrained(model.source, trust_remote_code=trust_remote_code).get_text_config()
+    except (OSError, ValueError, KeyError) as err:
+        raise _load_error(model.name, err) from err
+
+
+def load_tokenizer(model: ModelSource, trust_remote_code: bool = False):
+    """The tokenizer alone (CPU workers tokenize without the weights); a pad token is set."""
+    from transformers import AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(model.source, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError, KeyError) as err:
+        raise _load_error(model.name, err) from err
+    if tokenizer.pad_token_id is None:
+        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
+    tokenizer.model_max_length = 1 << 40  # windows are ours to cut; silence the length warning
+    return tokenizer
+
+
 def load_model(
-    name: str | None = None,
+    name: str | ModelSource | None = None,
     device: str | torch.device = "auto",
     dtype: str | torch.dtype = "auto",
     trust_remote_code: bool = False,
@@ -154,51 +230,27 @@ def load_model(
 ) -> LoadedModel:
     """Load a causal LM and its tokenizer in eval mode, gradients off.
 
-    `name`: None (the embedded SmolLM2-135M), a hub id, a local folder, or a .gguf file.
-    Pickle-based weights (.bin) are refused unless `allow_pickle`; remote code unless
-    `trust_remote_code`.
+    `name`: None (the embedded SmolLM2-135M), a hub id, a local folder, a .gguf file, or a
+    resolved ModelSource. Pickle-based weights (.bin) are refused unless `allow_pickle`; remote
+    code unless `trust_remote_code`.
     """
-    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers import AutoModelForCausalLM
 
     device = resolve_device(device)
     dtype = resolve_dtype(dtype, device)
     if device.type == "cpu":
         tune_allocator()
-    name = name or DEFAULT_MODEL
-    fingerprint = None
-    if name == DEFAULT_MODEL or name.endswith(".gguf"):
-        gguf = embedded_gguf() if name == DEFAULT_MODEL else Path(name)
-        if not gguf.is_file():
-            raise ModelLoadError(f"model file not found: {name}")
-        source, sha = convert_gguf(gguf)
-        fingerprint = f"sha256:{sha}"
-    elif Path(name).exists():
-        source = Path(name)
-        if not (source / "config.json").is_file():
-            raise ModelLoadError(f"{name} is not a model folder (no config.json)")
-        fingerprint = f"files:{_folder_fingerprint(source)}"
-    elif name.startswith((".", "/", "~")) or name.count("/") > 1:
-        raise ModelLoadError(f"model not found: {name} (no such file or folder)")
-    else:
-        source = name  # a hub id
-    kwargs = dict(trust_remote_code=trust_remote_code)
+    resolved = name if isinstance(name, ModelSource) else resolve_model(name)
     try:
         model = AutoModelForCausalLM.from_pretrained(
-            source,
+            resolved.source,
             dtype=dtype,
             attn_implementation=attn_implementation,
             use_safetensors=None if allow_pickle else True,
-            **kwargs,
+            trust_remote_code=trust_remote_code,
         )
-        tokenizer = AutoTokenizer.from_pretrained(source, **kwargs)
     except (OSError, ValueError, KeyError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        hint = " (pickle weights need --allow-pickle)" if "safetensors" in str(err).lower() else ""
-        hint = hint or (" (it runs only with --trust-remote-code)" if "custom code" in str(err) else "")
-        raise ModelLoadError(f"cannot load model {name}: {first}{hint}") from err
+        raise _load_error(resolved.name, err) from err
+    tokenizer = load_tokenizer(resolved, trust_remote_code)
     model.to(device).eval().requires_grad_(False)
-    if fingerprint is None:
-        fingerprint = f"revision:{getattr(model.config, '_commit_hash', None) or 'unknown'}"
-    if tokenizer.pad_token_id is None:
-        tokenizer.pad_token = tokenizer.eos_token or tokenizer.unk_token
-    return LoadedModel(model, tokenizer, name, fingerprint, device, dtype)
+    return LoadedModel(model, tokenizer, resolved.name, resolved.fingerprint, device, dtype, resolved)

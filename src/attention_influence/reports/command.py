@@ -10,11 +10,13 @@ from pathlib import Path
 
 import pyarrow.compute as pc
 
-from attention_influence.corpus.readers import Fields, read_records
-from attention_influence.corpus.writers import atomic_write_bytes, exists, join, read_json
+from attention_influence.config import Fields
+from attention_influence.corpus.readers import read_range
+from attention_influence.corpus.writers import atomic_write_bytes, join
 from attention_influence.errors import UserError
 from attention_influence.reports.explain import explain, render_html, render_terminal, summary
-from attention_influence.selection.select import read_scores
+from attention_influence.runs.rundir import RunDir
+from attention_influence.runs.schema import text_hash
 
 
 class ExplainError(UserError):
@@ -23,17 +25,18 @@ class ExplainError(UserError):
 
 def _run_document(run_dir: str, doc_id: str) -> str | None:
     """The text of the document with id `doc_id` in a scored run, or None if it has no such id."""
-    table = read_scores(run_dir, ["id", "source", "row"])
+    rundir = RunDir(run_dir)
+    table = rundir.read_scores(["id", "source", "row", "text_hash"])
     rows = table.filter(pc.equal(table["id"], doc_id)).to_pylist()
     if not rows:
         return None
-    run = read_json(join(run_dir, "run.json")) if exists(join(run_dir, "run.json")) else {}
-    fields = Fields(**run["fields"]) if "fields" in run else Fields()
-    for record in read_records(rows[0]["source"], fields):
-        if record.row == rows[0]["row"]:
-            if record.text is None:
-                raise ExplainError(f"document {doc_id} has no text: {record.error}")
-            return record.text
+    fields = Fields(**rundir.manifest()["settings"]["fields"])
+    for record in read_range(rows[0]["source"], fields, rows[0]["row"], rows[0]["row"] + 1):
+        if record.text is None:
+            raise ExplainError(f"document {doc_id} has no text: {record.error}")
+        if text_hash(record.text) != rows[0]["text_hash"]:
+            raise ExplainError(f"document {doc_id}: {rows[0]['source']} changed since it was scored")
+        return record.text
     raise ExplainError(f"document {doc_id}: row {rows[0]['row']} of {rows[0]['source']} is gone")
 
 
@@ -51,15 +54,11 @@ def resolve_document(doc: str, run_dir: str | None) -> tuple[str, str]:
 
 
 def explain_command(args: argparse.Namespace) -> None:
-    run = {}
-    if args.run:
-        if not exists(join(args.run, "run.json")):
-            raise ExplainError(f"--run {args.run}: no run.json (not a scored run folder)")
-        run = read_json(join(args.run, "run.json"))
+    run = RunDir(args.run).manifest() if args.run else {}
     heads = args.heads or run.get("heads")
     if not heads:
         raise ExplainError("explain needs --heads (or --run with a scored run)")
-    model = args.model or run.get("model")
+    model = args.model or (run["model"]["name"] if run else None)
     text, label = resolve_document(args.doc, args.run)
     tokens = explain(text, model, heads, max_length=args.max_length, device=args.device, dtype=args.dtype)
     if args.out:

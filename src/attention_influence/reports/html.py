@@ -13,10 +13,13 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attention_influence.corpus.readers import Fields, read_records
-from attention_influence.corpus.writers import atomic_write_bytes, exists, join, read_json
+from attention_influence.config import Fields
+from attention_influence.corpus.readers import read_records
+from attention_influence.corpus.writers import atomic_write_bytes
 from attention_influence.reports import plots
-from attention_influence.selection.select import rank_domain, read_scores
+from attention_influence.runs.rundir import HEADS, REPORT, SELECTION, SUMMARY, RunDir
+from attention_influence.runs.schema import text_hash
+from attention_influence.selection.select import selected_mask
 
 EXCERPT_CHARS = 600
 SHOWN_DOCUMENTS = 5  # top and bottom, per domain
@@ -44,10 +47,6 @@ def _esc(value: object) -> str:
     return html.escape(str(value)).replace("://", "&#58;//")
 
 
-def _optional_json(path: str) -> dict | None:
-    return read_json(path) if exists(path) else None
-
-
 def domain_views(table: pa.Table, selection: dict | None) -> list[DomainView]:
     """Split valid scores by domain and recompute which rows the selection kept (it is deterministic)."""
     table = table.filter(pc.is_valid(table["score"]))
@@ -60,16 +59,8 @@ def domain_views(table: pa.Table, selection: dict | None) -> list[DomainView]:
         if selection is not None:
             limit = selection.get("max_repetition")
             if limit is not None and "repetition" in sub.column_names:
-                excluded = sub["repetition"].to_numpy(zero_copy_only=False) > limit
-            eligible = np.flatnonzero(~excluded)
-            picked = rank_domain(
-                sub["score"].to_numpy()[eligible],
-                sub["id"].to_numpy(zero_copy_only=False).astype(str)[eligible],
-                sub["n_tokens"].to_numpy()[eligible],
-                selection["fraction"],
-                selection["by"],
-            )
-            selected[eligible[picked]] = True
+                excluded = pc.fill_null(pc.greater(sub["repetition"], limit), False).to_numpy(zero_copy_only=False)
+            selected = selected_mask(sub, selection)
             threshold = selection.get("domains", {}).get(domain, {}).get("threshold")
         views.append(DomainView(domain, sub, selected, excluded, threshold))
     return views
@@ -86,18 +77,20 @@ def correlations(x: np.ndarray, y: np.ndarray) -> tuple[float | None, float | No
     return pearson, float(np.corrcoef(*ranks)[0, 1])
 
 
-def fetch_texts(wanted: list[tuple[str, int]], fields: Fields) -> dict[tuple[str, int], str]:
-    """The text of each (source, row), read back from the corpus files."""
-    by_source: dict[str, set[int]] = {}
-    for source, row in wanted:
-        by_source.setdefault(source, set()).add(row)
-    texts = {}
+def fetch_texts(wanted: list[tuple[str, int, str]], fields: Fields) -> dict[tuple[str, int], str | None]:
+    """The text of each (source, row, text_hash), read back from the corpus files; None where the
+    file no longer holds the text that was scored."""
+    by_source: dict[str, dict[int, str]] = {}
+    for source, row, digest in wanted:
+        by_source.setdefault(source, {})[row] = digest
+    texts: dict[tuple[str, int], str | None] = {}
     for source, rows in by_source.items():
         last = max(rows)
         try:
             for record in read_records(source, fields):
                 if record.row in rows:
-                    texts[(source, record.row)] = record.text or ""
+                    ok = record.text is not None and text_hash(record.text) == rows[record.row]
+                    texts[(source, record.row)] = record.text if ok else None
                 if record.row >= last:
                     break
         except (OSError, ValueError):
@@ -186,7 +179,9 @@ def _documents_table(v: DomainView, indices: np.ndarray, texts: dict) -> str:
         key = (t["source"][i].as_py(), t["row"][i].as_py())
         text = texts.get(key)
         excerpt = (
-            "(text not found)" if text is None else text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
+            "(text not found, or changed since it was scored)"
+            if text is None
+            else text[:EXCERPT_CHARS] + ("…" if len(text) > EXCERPT_CHARS else "")
         )
         verdict = "kept" if v.selected[i] else "too repetitive" if v.excluded[i] else "rejected"
         rows.append(
@@ -241,24 +236,23 @@ max-height:12em;overflow:auto}img{max-width:100%}"""
 
 def build_report(out: str, heads_file: str | None = None) -> str:
     """The report's HTML for a run folder (scores required; selection and heads optional)."""
-    run = read_json(join(out, "run.json")) if exists(join(out, "run.json")) else {}
-    summary = _optional_json(join(out, "score_summary.json"))
-    selection = _optional_json(join(out, "selection.json"))
-    heads_info = None
-    for candidate in (heads_file, join(out, "heads.json")):
-        if candidate and Path(candidate).is_file():
-            heads_info = json.loads(Path(candidate).read_text())
-            break
-    views = domain_views(read_scores(out), selection)
+    rundir = RunDir(out)
+    manifest = rundir.manifest()
+    run = {k: v for k, v in manifest.items() if k != "sources"} | {"sources": len(manifest["sources"])}
+    summary = rundir.read_json(SUMMARY)
+    selection = rundir.read_json(SELECTION)
+    heads_info = json.loads(Path(heads_file).read_text()) if heads_file else rundir.read_json(HEADS)
+    views = domain_views(rundir.read_scores(), selection)
     wanted = []
     for v in views:
         for i in np.concatenate(_extremes(v)):
-            wanted.append((v.table["source"][int(i)].as_py(), v.table["row"][int(i)].as_py()))
-    texts = fetch_texts(wanted, Fields(**run["fields"]) if "fields" in run else Fields())
-    model = _esc(str(run.get("model", "?")))
+            t = v.table
+            wanted.append((t["source"][int(i)].as_py(), t["row"][int(i)].as_py(), t["text_hash"][int(i)].as_py()))
+    texts = fetch_texts(wanted, Fields(**manifest["settings"]["fields"]))
+    model = _esc(str(manifest["model"]["name"]))
     nav = " · ".join(f'<a href="#domain-{_esc(v.name)}">{_esc(v.name)}</a>' for v in views)
     body = (
-        f"<h1>AttentionInfluence run report</h1><p>Run folder <code>{_esc(out)}</code>; model "
+        f"<h1>AttentionInfluence run report</h1><p>Run folder <code>{_esc(rundir.uri)}</code>; model "
         f"<code>{model}</code>. Score = (loss with the heads masked − base loss) / base loss; the top of each "
         f"domain is kept. Repetition = duplicated word n-gram character fraction (repeated text inflates the "
         f"score).</p><p>{nav}</p>"
@@ -275,6 +269,8 @@ def build_report(out: str, heads_file: str | None = None) -> str:
 
 def write_report(out: str, heads_file: str | None = None) -> str:
     """Write DIR/report.html; returns its path."""
-    path = join(out, "report.html")
-    atomic_write_bytes(path, build_report(out, heads_file).encode())
+    rundir = RunDir(out)
+    page = build_report(out, heads_file)
+    path = rundir.file(REPORT)
+    atomic_write_bytes(path, page.encode())
     return path

@@ -1,5 +1,5 @@
-"""Per-domain selection of the top-scoring documents."""
+"""Per-domain selection of the top-scoring documents of a complete run."""
 
-from attention_influence.selection.select import SelectionError, rank_domain, read_scores, select
+from attention_influence.selection.select import rank_domain, select, selected_mask
 
-__all__ = ["SelectionError", "rank_domain", "read_scores", "select"]
+__all__ = ["rank_domain", "select", "selected_mask"]

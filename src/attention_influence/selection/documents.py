@@ -1,5 +1,6 @@
-"""Write the selected documents source file by source file (one input shard at a time), in the
-input's format, with attninf_* columns added; memory: one source's selected rows."""
+"""Write the selected documents source file by source file, in the input's format, with attninf_*
+columns added; every row is checked against the text that was scored (its text_hash) before it
+is written. Memory: one source's selected rows."""
 
 from __future__ import annotations
 
@@ -11,8 +12,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from attention_influence.corpus.readers import PARQUET_SUFFIXES, _compression, iter_raw
-from attention_influence.corpus.writers import join, list_files, write_jsonl, write_table
+from attention_influence.config import Fields
+from attention_influence.corpus.readers import (
+    PARQUET_SUFFIXES,
+    _compression,
+    _record,
+    default_domain,
+    iter_rows,
+    location,
+)
+from attention_influence.corpus.writers import join, write_jsonl, write_table
+from attention_influence.errors import RunError
+from attention_influence.runs.schema import text_hash
 
 ADDED_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens", "domain")
 ADDED_PREFIX = "attninf_"  # selected documents get attninf_score, attninf_loss_base, ...
@@ -24,44 +35,55 @@ def _output_name(index: int, source: str) -> str:
 
 def _by_source(selected: pa.Table) -> Iterator[tuple[str, pa.Table]]:
     """(source, its selected rows sorted by row), sources in sorted order."""
+    if selected.num_rows == 0:
+        return
     selected = selected.take(pc.sort_indices(selected, [("source", "ascending"), ("row", "ascending")]))
     sources = selected["source"].to_numpy(zero_copy_only=False)
-    starts = np.flatnonzero(np.r_[True, sources[1:] != sources[:-1]]) if len(sources) else np.array([], int)
+    starts = np.flatnonzero(np.r_[True, sources[1:] != sources[:-1]])
     for start, stop in zip(starts, np.r_[starts[1:], len(sources)], strict=True):
         yield str(sources[start]), selected.slice(start, stop - start)
 
 
-def write_selected(out: str, selected: pa.Table) -> list[str]:
-    """Copy the selected rows of every source file to DIR/selected/, same format, scores added;
-    files an earlier selection left there are removed once the new ones are written."""
-    earlier = list_files(join(out, "selected"), "")
+def _changed(source: str, row: int) -> RunError:
+    return RunError(
+        f"{location(source, row)}: the text is not the one that was scored (the file changed): score it again"
+    )
+
+
+def write_selected(folder: str, selected: pa.Table, fields: Fields) -> list[str]:
+    """Copy the selected rows of every source file into `folder`, same format, scores added."""
     written = []
     for index, (source, rows) in enumerate(_by_source(selected)):
-        path = join(out, "selected", _output_name(index, source))
+        path = join(folder, _output_name(index, source))
         added = rows.select(list(ADDED_COLUMNS)).rename_columns([ADDED_PREFIX + c for c in ADDED_COLUMNS])
-        wanted = rows["row"].to_numpy()
+        wanted, hashes = rows["row"].to_numpy(), rows["text_hash"].to_pylist()
         if source.lower().endswith(PARQUET_SUFFIXES):
-            write_table(path, _parquet_rows(source, wanted, added))
+            write_table(path, _parquet_rows(source, wanted, hashes, added, fields))
         else:
-            write_jsonl(path, _jsonl_rows(source, wanted, added), compression=_compression(source))
+            write_jsonl(path, _jsonl_rows(source, wanted, hashes, added, fields), compression=_compression(source))
         written.append(path)
-    stale = set(earlier) - set(written)
-    if stale:
-        fs, _, paths = fsspec.get_fs_token_paths(sorted(stale))
-        fs.rm(paths)
     return written
 
 
-def _jsonl_rows(source: str, wanted: np.ndarray, added: pa.Table) -> Iterator[dict]:
+def _jsonl_rows(source: str, wanted: np.ndarray, hashes: list[str], added: pa.Table, fields: Fields) -> Iterator[dict]:
     position = {int(row): i for i, row in enumerate(wanted)}
     columns = {name: added[name].to_pylist() for name in added.column_names}
-    for row, obj, error in iter_raw(source):
-        if row in position and error is None and isinstance(obj, dict):
-            i = position[row]
-            yield obj | {name: values[i] for name, values in columns.items()}
+    fallback = fields.domain or default_domain(source)
+    found = 0
+    for row, obj, error, _ in iter_rows(source):
+        i = position.get(row)
+        if i is None:
+            continue
+        record = _record(source, row, obj, fields, fallback) if error is None else None
+        if record is None or record.text is None or text_hash(record.text) != hashes[i]:
+            raise _changed(source, row)
+        found += 1
+        yield obj | {name: values[i] for name, values in columns.items()}
+    if found != len(wanted):
+        raise _changed(source, int(wanted[found]) if found < len(wanted) else int(wanted[-1]))
 
 
-def _parquet_rows(source: str, wanted: np.ndarray, added: pa.Table) -> pa.Table:
+def _parquet_rows(source: str, wanted: np.ndarray, hashes: list[str], added: pa.Table, fields: Fields) -> pa.Table:
     """The `wanted` rows (sorted) of a Parquet file, read row group by row group: memory holds
     one group and the rows kept so far, not the whole file."""
     pieces, offset = [], 0
@@ -74,6 +96,11 @@ def _parquet_rows(source: str, wanted: np.ndarray, added: pa.Table) -> pa.Table:
                 pieces.append(parquet.read_row_group(group).take(pa.array(wanted[lo:hi] - offset, type=pa.int64())))
             offset += rows
         table = pa.concat_tables(pieces) if pieces else parquet.schema_arrow.empty_table()
+    if table.num_rows != len(wanted) or fields.text not in table.column_names:
+        raise _changed(source, int(wanted[min(table.num_rows, len(wanted) - 1)]))
+    for i, text in enumerate(table[fields.text].to_pylist()):
+        if not isinstance(text, str) or text_hash(text) != hashes[i]:
+            raise _changed(source, int(wanted[i]))
     for name in added.column_names:
         table = table.append_column(name, added[name])
     return table

@@ -1,53 +1,32 @@
-"""Per-domain top-fraction selection by score (METHOD.md section 4)."""
+"""Per-domain top-fraction selection by score (METHOD.md section 4), on a complete run whose
+sources are still the files that were scored."""
 
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 
 import numpy as np
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow.compute as pc
 
-from attention_influence.corpus.writers import join, list_files, write_json
-from attention_influence.distributed.resume import check_complete
-from attention_influence.errors import UserError
+from attention_influence.config import SelectSettings, build
+from attention_influence.errors import RunError
 from attention_influence.progress import Progress
+from attention_influence.runs.rundir import SELECTION, RunDir
 from attention_influence.selection.documents import ADDED_PREFIX, write_selected  # noqa: F401 - re-exported
-from attention_influence.selection.thresholds import domain_cuts, has_repetition, selected_rows
-
-SCORE_COLUMNS = ("score", "loss_base", "loss_masked", "n_tokens")
-
-
-class SelectionError(UserError):
-    """Selection cannot run (bad arguments, or no scores)."""
+from attention_influence.selection.thresholds import domain_cuts, has_column, selected_rows
 
 
 @dataclass
 class DomainSelection:
-    domain: str
     documents: int  # scored documents
     selected: int
     tokens: int
     selected_tokens: int
     threshold: float | None  # lowest selected score
     mean_score: float | None = None
-    mean_repetition: float | None = None  # None for runs scored before the repetition column
-    too_repetitive: int = 0  # excluded by --max-repetition before ranking
-
-
-def read_scores(out: str, columns: list[str] | None = None) -> pa.Table:
-    """All score rows of a run (every part file under DIR/scores/)."""
-    files = list_files(join(out, "scores"), ".parquet")
-    if not files:
-        raise SelectionError(f"no scores under {join(out, 'scores')}: run `attninf score` first")
-    import fsspec
-
-    tables = []
-    for path in files:
-        with fsspec.open(path, "rb") as f:
-            tables.append(pq.read_table(f, columns=columns))
-    return pa.concat_tables(tables)
+    mean_repetition: float | None = None
+    too_repetitive: int = 0  # excluded by max_repetition before ranking
 
 
 def rank_domain(scores: np.ndarray, ids: np.ndarray, tokens: np.ndarray, fraction: float, by: str) -> np.ndarray:
@@ -64,71 +43,100 @@ def rank_domain(scores: np.ndarray, ids: np.ndarray, tokens: np.ndarray, fractio
 
 def select(
     out: str,
-    fraction: float = 0.2,
-    by: str = "docs",
+    settings: SelectSettings | None = None,
+    *,
     write_documents: bool = True,
-    max_repetition: float | None = None,
     progress: bool = False,
+    **options,
 ) -> dict:
-    """Keep the top `fraction` of each domain (by document count or by tokens).
+    """Keep the top `fraction` of each domain (by document count or by tokens) of the run in
+    `out`; `options` are SelectSettings fields when `settings` is not given.
 
-    With `max_repetition`, documents whose repetition (measures/repetition.py) is above it are
-    excluded before ranking: they count in `documents` and `too_repetitive`, never in `selected`.
-
-    Writes DIR/selection.json and, with `write_documents`, the selected documents under
-    DIR/selected/ in their input's format with attninf_* score columns added.
-    """
-    if not 0 < fraction <= 1:
-        raise SelectionError(f"--fraction must be in (0, 1], got {fraction}")
-    if by not in ("docs", "tokens"):
-        raise SelectionError(f"--by must be docs or tokens, got {by!r}")
-    check_complete(out)
-    files = list_files(join(out, "scores"), ".parquet")
-    if not files:
-        raise SelectionError(f"no scores under {join(out, 'scores')}: run `attninf score` first")
-    if max_repetition is not None and not has_repetition(files):
-        raise SelectionError("--max-repetition: this run's scores have no repetition column (score it again)")
-    with Progress("select", total=2 * len(files), unit="file", enabled=progress) as bar:
-        cuts = domain_cuts(files, fraction, by, max_repetition)  # pass 1: score columns only
-        bar.update(len(files))
-        selected = selected_rows(files, cuts, by, max_repetition)  # pass 2: the selected rows
-        bar.update(len(files))
-    kept = (
-        {
-            g["domain"]: (g["n_tokens_count"], g["n_tokens_sum"])
-            for g in selected.group_by("domain").aggregate([("n_tokens", "count"), ("n_tokens", "sum")]).to_pylist()
+    Refuses (RunError) an incomplete run, a run whose sources changed since they were scored,
+    and a run with no score at all. Writes DIR/selection.json and, with `write_documents`, the
+    selected documents under DIR/selected/ (in their input's format, attninf_* columns added,
+    each checked against the text that was scored); the folder is swapped in whole, so a
+    failed selection leaves the previous one as it was."""
+    settings = settings or build(SelectSettings, **options)
+    rundir = RunDir(out)
+    with rundir.exclusive("select"):
+        manifest = rundir.manifest()
+        rundir.check_complete()
+        rundir.check_sources()
+        files = rundir.parts()
+        if settings.max_repetition is not None and not has_column(files, "repetition"):
+            raise RunError(f"{rundir.uri}: the scores have no repetition column (score the run again)")
+        with Progress("select", total=2 * len(files), unit="file", enabled=progress) as bar:
+            cuts = domain_cuts(files, settings.fraction, settings.by, settings.max_repetition)  # pass 1: scores only
+            bar.update(len(files))
+            selected = selected_rows(files, cuts, settings.by, settings.max_repetition)  # pass 2: the kept rows
+            bar.update(len(files))
+        if not cuts:
+            errors = len(rundir.errors())
+            raise RunError(
+                f"nothing to select: no document of {rundir.uri} has a score ({errors:,} records without one are "
+                f"listed in {rundir.file('errors.jsonl')})"
+            )
+        kept: dict[str, tuple[int, int]] = {}
+        if selected.num_rows:
+            for group in (
+                selected.group_by("domain").aggregate([("n_tokens", "count"), ("n_tokens", "sum")]).to_pylist()
+            ):
+                kept[group["domain"]] = (group["n_tokens_count"], group["n_tokens_sum"])
+        domains = {
+            name: DomainSelection(
+                c.documents,
+                kept.get(name, (0, 0))[0],
+                c.tokens,
+                kept.get(name, (0, 0))[1],
+                c.threshold,
+                c.mean_score,
+                c.mean_repetition,
+                c.too_repetitive,
+            )
+            for name, c in cuts.items()
         }
-        if selected.num_rows
-        else {}
-    )
-    domains = [
-        DomainSelection(
-            d,
-            c.documents,
-            kept.get(d, (0, 0))[0],
-            c.tokens,
-            kept.get(d, (0, 0))[1],
-            c.threshold,
-            c.mean_score,
-            c.mean_repetition,
-            c.too_repetitive,
-        )
-        for d, c in cuts.items()
-    ]
-    report = {
-        "fraction": fraction,
-        "by": by,
-        "max_repetition": max_repetition,
-        "domains": {d.domain: {k: v for k, v in d.__dict__.items() if k != "domain"} for d in domains},
-        "total": {
-            "documents": sum(d.documents for d in domains),
-            "selected": sum(d.selected for d in domains),
-            "tokens": sum(d.tokens for d in domains),
-            "selected_tokens": sum(d.selected_tokens for d in domains),
-            "too_repetitive": sum(d.too_repetitive for d in domains),
-        },
-    }
-    if write_documents:
-        report["files"] = write_selected(out, selected)
-    write_json(join(out, "selection.json"), report)
+        report = asdict(settings) | {
+            "domains": {name: asdict(d) for name, d in domains.items()},
+            "total": {
+                key: sum(getattr(d, key) for d in domains.values())
+                for key in ("documents", "selected", "tokens", "selected_tokens", "too_repetitive")
+            },
+        }
+        if write_documents:
+            report["files"] = _write_documents(rundir, manifest, selected)
+        rundir.write_json(SELECTION, report)
     return report
+
+
+def _write_documents(rundir: RunDir, manifest: dict, selected) -> list[str]:
+    """Write the selected documents into a temporary folder, then swap it in."""
+    from attention_influence.config import Fields
+
+    folder = rundir.new_selected()
+    try:
+        written = write_selected(folder, selected, Fields(**manifest["settings"]["fields"]))
+    except BaseException:
+        rundir.discard(folder)
+        raise
+    rundir.swap_selected(folder)
+    return [rundir.file("selected", path.rsplit("/", 1)[-1]) for path in written]
+
+
+def selected_mask(table, selection: dict) -> np.ndarray:
+    """Which rows of `table` (one domain's valid scores) a selection kept (it is deterministic)."""
+    excluded = np.zeros(table.num_rows, dtype=bool)
+    limit = selection.get("max_repetition")
+    if limit is not None and "repetition" in table.column_names:
+        excluded = pc.fill_null(pc.greater(table["repetition"], limit), False).to_numpy(zero_copy_only=False)
+    eligible = np.flatnonzero(~excluded)
+    picked = rank_domain(
+        table["score"].to_numpy()[eligible],
+        table["id"].to_numpy(zero_copy_only=False).astype(str)[eligible],
+        table["n_tokens"].to_numpy()[eligible],
+        selection["fraction"],
+        selection["by"],
+    )
+    mask = np.zeros(table.num_rows, dtype=bool)
+    mask[eligible[picked]] = True
+    return mask

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-SELECTED_COLUMNS = ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked"]
+SELECTED_COLUMNS = ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked", "text_hash"]
 
 
 @dataclass
@@ -44,11 +44,11 @@ def _eligible(table: pa.Table, max_repetition: float | None) -> pa.Table:
     return table.filter(pc.fill_null(pc.less_equal(table["repetition"], max_repetition), True))
 
 
-def has_repetition(files: Sequence[str]) -> bool:
-    """Whether every score file has the repetition column."""
+def has_column(files: Sequence[str], name: str) -> bool:
+    """Whether every score file has the column `name`."""
     for path in files:
         with fsspec.open(path, "rb") as f:
-            if "repetition" not in pq.read_schema(f).names:
+            if name not in pq.read_schema(f).names:
                 return False
     return True
 
@@ -96,7 +96,7 @@ def domain_cuts(
     scores: dict[str, list[np.ndarray]] = {}
     tokens: dict[str, list[np.ndarray]] = {}
     stats: dict[str, np.ndarray] = {}  # documents, tokens, score sum, repetition sum, repetition count
-    with_repetition = has_repetition(files)
+    with_repetition = has_column(files, "repetition")
     for path in files:
         table = _read(path, ["domain", "score", "n_tokens", "repetition"])
         repeated = table["repetition"] if with_repetition else pa.nulls(table.num_rows, pa.float64())

@@ -14,7 +14,7 @@ from datatrove.data import Document  # noqa: E402
 from datatrove.executor import LocalPipelineExecutor  # noqa: E402
 from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
-from attention_influence.distributed.datatrove_steps import (  # noqa: E402
+from attention_influence.integrations.datatrove import (  # noqa: E402
     AttentionInfluenceFilter,
     AttentionInfluenceScorer,
 )
@@ -47,3 +47,22 @@ def test_pipeline_scores_and_filters_like_the_scorer(gsm8k_texts, embedded, tmp_
         assert meta["attninf_score"] == pytest.approx(expected[i].score, rel=1e-4, abs=1e-6)
         assert meta["attninf_loss_base"] == pytest.approx(expected[i].loss_base, rel=1e-5)
         assert meta["attninf_loss_masked"] == pytest.approx(expected[i].loss_masked, rel=1e-5)
+
+
+def test_a_document_that_breaks_the_model_costs_only_itself(embedded, tmp_path):
+    """The step retries a failing batch one document at a time (as the run pipeline does)."""
+    step = AttentionInfluenceScorer(HEADS, device="cpu", dtype="float32", batch_docs=8)
+    scorer = Scorer(embedded, HEADS)
+    tokenize = scorer.tokenize
+
+    def tokenize_or_fail(texts):
+        if any("boom" in t for t in texts):
+            raise ValueError("the tokenizer cannot encode this text")
+        return tokenize(texts)
+
+    scorer.tokenize = tokenize_or_fail
+    step._scorer = scorer
+    docs = [Document(text=t, id=str(i)) for i, t in enumerate(["Two plus two is four.", "boom boom", "Cats purr."])]
+    out = {d.id: d.metadata for d in step.run(iter(docs))}
+    assert out["1"]["attninf_score"] is None and out["1"]["attninf_reason"].startswith("scoring failed (ValueError")
+    assert out["0"]["attninf_score"] is not None and out["2"]["attninf_score"] is not None

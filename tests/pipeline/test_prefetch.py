@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from attention_influence.scoring.prefetch import prefetch
+from attention_influence.pipeline.prefetch import prefetch
 
 
 def test_prefetch_keeps_order_and_runs_in_a_thread():

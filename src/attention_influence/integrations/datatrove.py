@@ -15,9 +15,11 @@ try:
     from datatrove.pipeline.base import PipelineStep
     from datatrove.pipeline.filters.base_filter import BaseFilter
     from datatrove.utils.batching import batched
-except ImportError as err:  # pragma: no cover - exercised only without the extra
-    raise ImportError(
-        "attention_influence.distributed.datatrove_steps needs datatrove: pip install 'attention-influence[datatrove]'"
+except ImportError as err:  # exercised only without the extra
+    from attention_influence.errors import MissingExtraError
+
+    raise MissingExtraError(
+        "attention_influence.integrations.datatrove needs datatrove: pip install 'attention-influence[datatrove]'"
     ) from err
 
 from attention_influence.heads import parse_heads
@@ -50,6 +52,7 @@ class AttentionInfluenceScorer(PipelineStep):
         self.options = dict(max_length=max_length, truncate=truncate, batch_tokens=batch_tokens)
         self.batch_docs = batch_docs
         self._scorer = None
+        self.rank = 0
 
     def __getstate__(self) -> dict:
         return self.__dict__ | {"_scorer": None}  # never ship the model
@@ -57,16 +60,20 @@ class AttentionInfluenceScorer(PipelineStep):
     def scorer(self):
         if self._scorer is None:
             from attention_influence.models import load_model
+            from attention_influence.pipeline.datatrove import local_device
             from attention_influence.scoring import Scorer
 
-            loaded = load_model(self.model, device=self.device, dtype=self.dtype)
+            loaded = load_model(self.model, device=local_device(self.rank, self.device), dtype=self.dtype)
             self._scorer = Scorer(loaded, self.heads, **self.options)
         return self._scorer
 
     def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        from attention_influence.scoring.isolate import score_isolated
+
+        self.rank = rank
         for batch in batched(data, self.batch_docs):
             with self.track_time(unit="batch"):
-                results = self.scorer().score_texts([doc.text for doc in batch])
+                results = score_isolated(self.scorer(), [doc.text for doc in batch])  # a bad document costs itself
             for doc, result in zip(batch, results, strict=True):
                 doc.metadata[PREFIX + "score"] = result.score
                 doc.metadata[PREFIX + "loss_base"] = result.loss_base

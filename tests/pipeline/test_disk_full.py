@@ -12,10 +12,9 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
+from attention_influence import score_corpus, select
 from attention_influence.corpus.writers import list_files
-from attention_influence.distributed.resume import IncompleteRunError, part_path
-from attention_influence.scoring import score_corpus
-from attention_influence.selection import select
+from attention_influence.errors import RunError
 from tests.full_disk import FullMemoryFileSystem, fill, mount_tmpfs, unmount
 
 HEADS = "17:3,18:6"
@@ -30,16 +29,26 @@ def corpus(tmp_path_factory):
     return folder.parent
 
 
+def _sizes(out: str) -> dict[str, int]:
+    """Bytes of each file of a run folder (local or fullmem://)."""
+    fs, _, (root,) = fsspec.get_fs_token_paths(out)
+    return {p[len(root.rstrip("/")) + 1 :]: fs.size(p) for p in fs.find(root)}
+
+
 @pytest.fixture(scope="module")
 def sizes(corpus, embedded, tmp_path_factory) -> dict[str, int]:
-    """Bytes of each file of a complete run (the same on every filesystem)."""
+    """Bytes of each file of a complete local run."""
     out = tmp_path_factory.mktemp("sizes") / "run"
     _run(corpus, str(out), embedded)
-    return {p.relative_to(out).as_posix(): p.stat().st_size for p in out.rglob("*") if p.is_file()}
+    return _sizes(str(out))
 
 
-PART_1 = part_path("", 1, 0, 1).lstrip("/")  # scores/s00000-of-00001-c000001.parquet
-BEFORE_PART_1 = ("run.json", "scores/_s00000-of-00001.plan.json", part_path("", 1, 0, 0).lstrip("/"))
+PART_1 = "scores/part-00000-000001.parquet"
+LAST = ("summary.json", "errors.jsonl", ".attninf/shards/s00000-of-00001.done")  # written when the run is complete
+
+
+def _before_part_1(sizes: dict[str, int]) -> dict[str, int]:
+    return {name: size for name, size in sizes.items() if name != PART_1 and name not in LAST}
 
 
 def _run(corpus, out, model):
@@ -55,7 +64,7 @@ def _check_stopped_cleanly(out: str) -> None:
     for part in parts:
         with fsspec.open(part, "rb") as f:
             assert pq.read_table(f).num_rows == 2  # complete, not half-written
-    with pytest.raises(IncompleteRunError, match="incomplete"):
+    with pytest.raises(RunError, match="incomplete"):
         select(out, fraction=0.5, write_documents=False)
 
 
@@ -66,8 +75,12 @@ def _check_resumed(out: str) -> None:
         assert f.read() == b""
 
 
-def test_simulated_full_disk(corpus, embedded, sizes):
-    room = sum(sizes[name] for name in BEFORE_PART_1) + sizes[PART_1] // 2
+def test_simulated_full_disk(corpus, embedded):
+    FullMemoryFileSystem.reset(capacity=1 << 30)
+    _run(corpus, "fullmem://reference", embedded)
+    sizes = _sizes("fullmem://reference")
+    lease = 512  # the shard's lease (object stores have no flock), removed when the run ends
+    room = sum(_before_part_1(sizes).values()) + lease + sizes[PART_1] // 2
     FullMemoryFileSystem.reset(capacity=room)
     with pytest.raises(OSError) as caught:
         _run(corpus, "fullmem://run", embedded)
@@ -81,7 +94,7 @@ def test_simulated_full_disk(corpus, embedded, sizes):
 def test_real_full_disk(corpus, embedded, sizes, tmp_path):
     """A real tmpfs (needs the right to mount: root), filled but for room for run.json and one part."""
     page = 4096
-    room = sum(math.ceil(sizes[name] / page) * page for name in BEFORE_PART_1)
+    room = sum(math.ceil(size / page) * page for size in _before_part_1(sizes).values())
     try:
         disk = mount_tmpfs(tmp_path / "disk", "512k")
     except OSError as err:

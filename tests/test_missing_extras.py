@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-SRC = str(Path(__file__).resolve().parents[2] / "src")
+SRC = str(Path(__file__).resolve().parents[1] / "src")
 
 
 def _import_without(package: str, statement: str) -> str:
@@ -21,10 +21,15 @@ def _import_without(package: str, statement: str) -> str:
 @pytest.mark.parametrize(
     ("package", "statement", "extra"),
     [
-        ("datatrove", "import attention_influence.distributed.datatrove_steps", "attention-influence[datatrove]"),
+        ("datatrove", "import attention_influence.integrations.datatrove", "attention-influence[datatrove]"),
+        (
+            "datatrove",
+            "from attention_influence.pipeline import make_executor; make_executor('datatrove')",
+            "attention-influence[datatrove]",
+        ),
         (
             "ray",
-            "from attention_influence.distributed.ray_engine import score_corpus_ray; score_corpus_ray('x', 'y', '0:0')",
+            "from attention_influence.pipeline import make_executor; make_executor('ray')",
             "attention-influence[ray]",
         ),
     ],

@@ -7,8 +7,7 @@ import json
 import fsspec
 import pytest
 
-from attention_influence.scoring import score_corpus
-from attention_influence.selection import select
+from attention_influence import score_corpus, select
 
 pytestmark = pytest.mark.slow  # loads the embedded model
 HEADS = "17:3,18:6"
@@ -30,5 +29,6 @@ def test_memory_urls_in_and_out(short_corpus, embedded, read_scores, same_scores
     want = {json.loads(line)["id"] for path in expected["files"] for line in open(path)}
     kept = [json.loads(line) for path in report["files"] for line in fs.cat(path).splitlines()]
     assert {d["id"] for d in kept} == want and len(kept) == report["total"]["selected"] == 6
-    assert all(path.startswith("memory://attninf-run/selected/") for path in report["files"])
-    assert fs.exists("/attninf-run/scores/_shard-00001-of-00002.done")
+    assert all(path.startswith("memory:///attninf-run/selected/") for path in report["files"])
+    assert fs.exists("/attninf-run/.attninf/shards/s00001-of-00002.done")
+    assert json.loads(fs.cat("/attninf-run/run.json"))["sources"][0]["uri"].startswith("memory:///attninf-in/")

@@ -1,0 +1,190 @@
+"""Typed settings of every stage, validated once where they are built. The CLI and the Python
+API build the same objects; an invalid value raises SettingError naming the setting and the
+values it allows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field, fields, replace
+from typing import Any
+
+from attention_influence.errors import SettingError
+
+
+def _integer(name: str, value: Any, low: int, high: int | None = None, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    allowed = f"an integer >= {low}" if high is None else f"an integer in [{low}, {high}]"
+    if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
+        raise SettingError(name, f"must be {allowed}, got {value!r}")
+
+
+def _fraction(name: str, value: Any, optional: bool = False, closed_low: bool = False) -> None:
+    if value is None and optional:
+        return
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    ok = ok and (0 <= value <= 1 if closed_low else 0 < value <= 1)
+    if not ok:
+        raise SettingError(name, f"must be a number in {'[0' if closed_low else '(0'}, 1], got {value!r}")
+
+
+def _choice(name: str, value: Any, allowed: tuple) -> None:
+    if value not in allowed:
+        raise SettingError(name, f"must be one of {', '.join(map(str, allowed))}, got {value!r}")
+
+
+def _text(name: str, value: Any, optional: bool = False) -> None:
+    if value is None and optional:
+        return
+    if not isinstance(value, str) or not value:
+        raise SettingError(name, f"must be a non-empty string, got {value!r}")
+
+
+@dataclass(frozen=True)
+class ModelSettings:
+    """Which model, where, in which precision."""
+
+    model: str | None = None  # hub id, local folder, .gguf file; None: the embedded SmolLM2-135M-Instruct
+    device: str = "auto"  # auto: cuda when present, else cpu
+    dtype: str = "auto"  # auto: bfloat16 on cuda, float32 on cpu
+    trust_remote_code: bool = False
+    allow_pickle: bool = False
+
+    def __post_init__(self) -> None:
+        _text("model", self.model, optional=True)
+        _text("device", self.device)
+        _choice("dtype", self.dtype, ("auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16"))
+
+
+@dataclass(frozen=True)
+class Fields:
+    """Which record fields hold the text, the id and the domain; `domain` is the fallback domain
+    (default: the parent folder's name)."""
+
+    text: str = "text"
+    id: str = "id"
+    domain_field: str = "domain"
+    domain: str | None = None
+
+    def __post_init__(self) -> None:
+        for name in ("text", "id", "domain_field"):
+            _text(f"{name}_field" if name != "domain_field" else name, getattr(self, name))
+        _text("domain", self.domain, optional=True)
+
+
+ON_ERROR = ("skip", "fail")
+MIN_LENGTH = 16  # shorter windows leave the heads (almost) no context to retrieve from: scores near 0
+
+
+@dataclass(frozen=True)
+class ScoreSettings:
+    """Everything that decides the scores of a run (recorded in its manifest) and how the work
+    is cut (chunks, shards)."""
+
+    fields: Fields = field(default_factory=Fields)
+    max_length: int | None = None  # tokens per window; None: the model's context, at most 4096
+    truncate: bool = False  # score only the first window of long documents
+    batch_tokens: int | None = None  # tokens per batch; None: sized for the device
+    chunk_docs: int = 1024  # input rows per score file (a restart skips finished ones)
+    shared_prefix: bool = True  # layers below the first masked head run once
+    compile: bool | None = None  # torch.compile the decoder; None: on for CUDA
+    on_error: str = "skip"  # bad records: list them (skip) or stop at the first (fail)
+    num_shards: int = 1
+    shard_index: int = 0
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.fields, Fields):
+            raise SettingError("fields", f"must be a Fields, got {type(self.fields).__name__}")
+        _integer("max_length", self.max_length, MIN_LENGTH, optional=True)
+        _integer("batch_tokens", self.batch_tokens, 1, optional=True)
+        _integer("chunk_docs", self.chunk_docs, 1)
+        _choice("on_error", self.on_error, ON_ERROR)
+        _integer("num_shards", self.num_shards, 1)
+        _integer("shard_index", self.shard_index, 0, self.num_shards - 1)
+
+    def recorded(self) -> dict:
+        """The settings a run's manifest records: those that change a score or the part files."""
+        return {
+            "fields": {f.name: getattr(self.fields, f.name) for f in fields(Fields)},
+            "max_length": self.max_length,
+            "truncate": self.truncate,
+            "chunk_docs": self.chunk_docs,
+        }
+
+
+@dataclass(frozen=True)
+class DetectSettings:
+    """Retrieval-head detection (METHOD.md section 1)."""
+
+    sentences: str | None = None  # text or JSONL file the probe values come from
+    num_probes: int = 800
+    probe_tokens: int = 4096  # capped at the model's context
+    seed: int = 0
+    top_frac: float = 0.05
+    top_k: int | None = None  # overrides top_frac
+    verify: bool = False
+    verify_probes: int | None = None
+    verify_draws: int = 16
+    verify_draw_probes: int | None = None
+
+    def __post_init__(self) -> None:
+        _integer("num_probes", self.num_probes, 1)
+        _integer("probe_tokens", self.probe_tokens, 64)
+        _integer("seed", self.seed, 0)
+        _fraction("top_frac", self.top_frac)
+        _integer("top_k", self.top_k, 1, optional=True)
+        _integer("verify_probes", self.verify_probes, 1, optional=True)
+        _integer("verify_draws", self.verify_draws, 1)
+        _integer("verify_draw_probes", self.verify_draw_probes, 1, optional=True)
+
+
+BY = ("docs", "tokens")
+
+
+@dataclass(frozen=True)
+class SelectSettings:
+    """Per-domain top-fraction selection (METHOD.md section 4)."""
+
+    fraction: float = 0.2  # kept per domain, of documents or tokens
+    by: str = "docs"
+    max_repetition: float | None = None  # exclude documents whose repetition is above it
+
+    def __post_init__(self) -> None:
+        _fraction("fraction", self.fraction)
+        _choice("by", self.by, BY)
+        _fraction("max_repetition", self.max_repetition, optional=True, closed_low=True)
+
+
+def build(cls: type, **options: Any) -> Any:
+    """`cls(**options)`, with an unknown option reported as a SettingError."""
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(options) - known)
+    if unknown:
+        raise SettingError(unknown[0], f"is not a setting of {cls.__name__} (known: {', '.join(sorted(known))})")
+    return cls(**options)
+
+
+def split_options(options: dict, *classes: type) -> list[dict]:
+    """Split keyword options among settings classes by field name; a name no class has is an error."""
+    parts: list[dict] = [{} for _ in classes]
+    for name, value in options.items():
+        for part, cls in zip(parts, classes, strict=True):
+            if name in {f.name for f in fields(cls)}:
+                part[name] = value
+                break
+        else:
+            known = sorted({f.name for cls in classes for f in fields(cls)})
+            raise SettingError(name, f"is not a known option (known: {', '.join(known)})")
+    return parts
+
+
+__all__ = [
+    "DetectSettings",
+    "Fields",
+    "ModelSettings",
+    "ScoreSettings",
+    "SelectSettings",
+    "build",
+    "replace",
+    "split_options",
+]

@@ -1,0 +1,50 @@
+"""The run pipeline: a job planned once on the driver, then one chunk pipeline (read -> prepare
+-> score -> write) run by an executor: local (this process), Ray (a cluster) or datatrove (its
+tasks, one shard each)."""
+
+from __future__ import annotations
+
+from attention_influence.errors import SettingError
+from attention_influence.models import LoadedModel
+from attention_influence.pipeline.job import ScoreJob, plan_job
+from attention_influence.pipeline.ledger import ScoreSummary
+
+ENGINES = ("local", "ray", "datatrove")
+
+
+def make_executor(
+    engine: str = "local",
+    loaded: LoadedModel | None = None,
+    *,
+    device: str | None = None,
+    ray_address: str | None = None,
+    ray_actors: int | None = None,
+    tasks: int | None = None,
+    workers: int | None = None,
+):
+    """The executor named `engine` (its extra is checked here, before any work)."""
+    if engine == "local":
+        from attention_influence.pipeline.local import LocalExecutor
+
+        return LocalExecutor(loaded, device=device)
+    if engine == "ray":
+        from attention_influence.pipeline.ray import RayExecutor
+
+        return RayExecutor(ray_address, ray_actors)
+    if engine == "datatrove":
+        from attention_influence.pipeline.datatrove import DatatroveExecutor
+
+        return DatatroveExecutor(tasks, workers)
+    raise SettingError("engine", f"must be one of {', '.join(ENGINES)}, got {engine!r}")
+
+
+def execute(job: ScoreJob, executor, progress: bool = True) -> ScoreSummary:
+    """Score the job's shard (the local and Ray executors) or every shard (datatrove)."""
+    if hasattr(executor, "score"):
+        return executor.score(job)
+    from attention_influence.pipeline.shard import run_shard
+
+    return run_shard(job, executor, progress)
+
+
+__all__ = ["ENGINES", "ScoreJob", "ScoreSummary", "execute", "make_executor", "plan_job"]
