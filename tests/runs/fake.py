@@ -1,0 +1,38 @@
+"""A complete run folder built from score rows, without a model (selection and report tests)."""
+
+from __future__ import annotations
+
+import pyarrow as pa
+
+from attention_influence.runs.rundir import RunDir
+from attention_influence.runs.schema import SCORE_SCHEMA
+from attention_influence.runs.sources import describe
+
+MANIFEST = {
+    "executor": "local",
+    "model": {"name": "embedded:SmolLM2-135M-Instruct", "fingerprint": "sha256:test"},
+    "dtype": "float32",
+    "heads": [[17, 3]],
+    "settings": {
+        "fields": {"text": "text", "id": "id", "domain_field": "domain", "domain": None},
+        "max_length": 64,
+        "truncate": False,
+        "chunk_docs": 1024,
+    },
+}
+
+
+def score_rows(rows: list[dict]) -> pa.Table:
+    """SCORE_SCHEMA rows; missing columns are null."""
+    return pa.Table.from_pylist([{name: row.get(name) for name in SCORE_SCHEMA.names} for row in rows], schema=SCORE_SCHEMA)
+
+
+def fake_run(out: str, parts: list[pa.Table], sources: list[str] = (), errors: list[list[dict]] | None = None) -> RunDir:
+    """A finished one-shard run in `out` whose part k holds `parts[k]` (source index k)."""
+    run = RunDir(out)
+    run.claim(MANIFEST | {"sources": [describe(s).as_dict() for s in sources]})
+    run.start_shard(1, 0)
+    for k, table in enumerate(parts):
+        run.write_chunk(k, 0, table, (errors or [[]] * len(parts))[k])
+    run.finish_shard(1, 0, {"records": sum(t.num_rows for t in parts), "seconds": 1.0})
+    return run
