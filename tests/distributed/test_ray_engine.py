@@ -36,7 +36,8 @@ def test_ray_scores_equal_the_local_engine(cluster, corpus_with_error, embedded,
     same_scores(read_scores(distributed), read_scores(local))
     errors = (distributed / "errors.jsonl").read_text()
     assert errors == (local / "errors.jsonl").read_text() and '"id": "tiny"' in errors  # every record accounted for
-    assert select(str(distributed), fraction=0.5)["domains"] == select(str(local), fraction=0.5)["domains"]
+    local_domains = select(str(local), fraction=0.5)["domains"]  # means: summed in another order, not bit-equal
+    assert select(str(distributed), fraction=0.5)["domains"] == {d: pytest.approx(v) for d, v in local_domains.items()}
     again = score_corpus_ray(str(corpus), str(distributed), HEADS, actors=2, progress=False)
     assert again.scored == 25  # a finished shard is not scored again
 
