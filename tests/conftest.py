@@ -1,4 +1,8 @@
-"""Shared fixtures: the embedded model (loaded once per session), real text, tiny random models."""
+"""Shared fixtures: the embedded model (loaded once per session), real text, tiny random models.
+
+Real text comes only from tests/fixtures/ (excerpts of GSM8K and wikitext-2; sources and licences
+in tests/fixtures/LICENSES.md), so a fresh clone runs every test. A test may skip only for a missing
+GPU (`requires_gpu`); any other skip turns the run red (`pytest_sessionfinish` below)."""
 
 from __future__ import annotations
 
@@ -8,8 +12,10 @@ from pathlib import Path
 import pytest
 import torch
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+NO_GPU = "needs a CUDA GPU and none is available"  # the one allowed skip reason
+requires_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_GPU)
 
 
 @pytest.fixture(scope="session")
@@ -20,30 +26,64 @@ def embedded():
     return load_model(None, device="cpu", dtype="float32")
 
 
-def _shared(relative: str) -> Path:
-    path = SHARED_DATA / relative
-    if not path.is_file():
-        pytest.skip(f"real data not found at {path}")
-    return path
+@pytest.fixture(scope="session")
+def gsm8k_path() -> Path:
+    """The first 40 lines of GSM8K test.jsonl (question and worked answer per line)."""
+    return FIXTURES / "gsm8k" / "test-first40.jsonl"
 
 
 @pytest.fixture(scope="session")
-def gsm8k_texts() -> list[str]:
+def gsm8k_texts(gsm8k_path) -> list[str]:
     """Real math documents (question + worked answer) from GSM8K test."""
-    lines = _shared("gsm8k/test.jsonl").read_text().splitlines()[:40]
-    return [json.loads(line)["question"] + "\n" + json.loads(line)["answer"] for line in lines]
-
-
-@pytest.fixture(scope="session")
-def wikitext_texts() -> list[str]:
-    """Real prose paragraphs (200-900 characters) from wikitext-2 valid."""
-    text = _shared("wikitext-2/valid.txt").read_text()
-    return [p.strip() for p in text.split("\n") if 200 < len(p.strip()) < 900][:40]
+    rows = [json.loads(line) for line in gsm8k_path.read_text(encoding="utf-8").splitlines()[:40]]
+    return [row["question"] + "\n" + row["answer"] for row in rows]
 
 
 @pytest.fixture(scope="session")
 def wikitext_path() -> Path:
-    return _shared("wikitext-2/valid.txt")
+    """The first 346 lines (five articles, 94 KB) of wikitext-2 valid.txt."""
+    return FIXTURES / "wikitext-2" / "valid-first5articles.txt"
+
+
+@pytest.fixture(scope="session")
+def wikitext_texts(wikitext_path) -> list[str]:
+    """Real prose paragraphs (200-900 characters) from wikitext-2 valid."""
+    text = wikitext_path.read_text(encoding="utf-8")
+    return [p.strip() for p in text.split("\n") if 200 < len(p.strip()) < 900][:40]
+
+
+_forbidden_skips: list[str] = []  # "node id: reason" of each skip that is not for a missing GPU
+
+
+def _record_skip(report: pytest.CollectReport | pytest.TestReport) -> None:
+    if not report.skipped or hasattr(report, "wasxfail"):
+        return
+    reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+    reason = reason.removeprefix("Skipped: ")
+    if not reason.startswith(NO_GPU):
+        _forbidden_skips.append(f"{report.nodeid}: {reason}")
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    _record_skip(report)
+
+
+def pytest_collectreport(report: pytest.CollectReport) -> None:
+    _record_skip(report)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """A skip for any reason but a missing GPU fails the run: every test must run on a fresh clone."""
+    if _forbidden_skips and exitstatus in (pytest.ExitCode.OK, pytest.ExitCode.NO_TESTS_COLLECTED):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    if _forbidden_skips:
+        count = len(_forbidden_skips)
+        terminalreporter.write_sep("=", f"FAILED: {count} skipped for a reason other than a missing GPU", red=True)
+        for line in _forbidden_skips:
+            terminalreporter.write_line(line)
 
 
 SMALL = dict(

@@ -201,11 +201,25 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score` (and `select`)")
     p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
     p = command("explain", "colour each token of a document by how much its loss rises when the heads are masked")
-    p.add_argument("doc", metavar="DOC", help="the document: text, a file, or an id in the run given by --run")
+    p.add_argument(
+        "doc",
+        metavar="DOC",
+        help="the document: an id in the run given by --run, a file (UTF-8 text), - for standard input, or the "
+        "text itself. A DOC without whitespace that contains / or \\ or ends in an extension (.txt, .jsonl, ...) "
+        "is a path: if no such file exists that is an error; with --run, so is a DOC without whitespace that is "
+        "neither an id of the run nor a file (to explain such a string: echo 'and/or' | attninf explain -)",
+    )
     p.add_argument("--heads", metavar="H", help='heads.json or "layer:head,..." (default: the --run\'s heads)')
     p.add_argument("--run", metavar="DIR", help="a scored run: DOC may be one of its ids; default model and heads")
     p.add_argument("--out", metavar="DIR", help="write DIR/explain.html and DIR/tokens.jsonl instead of printing")
     p.add_argument("--max-length", type=int, default=None, help="tokens per window (default: as in scoring)")
+    p.add_argument(
+        "--color",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="colour the tokens; auto: only on a terminal, with NO_COLOR unset or empty and TERM not dumb. "
+        "Without colour: a tab-separated table (position, delta, loss_base, loss_masked, token as JSON)",
+    )
     _add_model_args(p)
     return parser
 

@@ -15,8 +15,9 @@ from tests.conftest import tiny_llama
 
 
 @pytest.fixture
-def pickled(tmp_path):
-    """A tiny Llama with only pytorch_model.bin (pickle) weights, and the embedded tokenizer."""
+def pickled(tmp_path, embedded):
+    """A tiny Llama with only pytorch_model.bin (pickle) weights, and the embedded tokenizer
+    (`embedded` converts the embedded model, tokenizer included, on first use)."""
     folder = tmp_path / "pickled"
     model = tiny_llama()
     model.config.save_pretrained(folder)

@@ -52,9 +52,13 @@ def scores_by_id(out: Path | str) -> dict[str, tuple[float, float, float]]:
 
 def assert_same_scores(got: dict, want: dict) -> None:
     """Same ids; float32 losses within 1e-5 relative (batches are padded differently), scores
-    (small differences of two losses) within 1e-4 relative or 1e-6 absolute."""
+    (small differences of two losses) within 1e-4 relative or 1e-6 absolute; a document read but
+    not scored (e.g. fewer than 2 tokens) has no numbers (None) on both sides."""
     assert got.keys() == want.keys()
     for key, (base, masked, score) in want.items():
+        if None in (base, masked, score):
+            assert got[key] == (base, masked, score), key
+            continue
         assert got[key][:2] == pytest.approx((base, masked), rel=1e-5), key
         assert got[key][2] == pytest.approx(score, rel=1e-4, abs=1e-6), key
 

@@ -1,9 +1,11 @@
 """Token-level influence: how much each token's loss rises when the heads are masked, i.e.
-where in a document the retrieval heads do their work. Rendered as HTML or ANSI colours."""
+where in a document the retrieval heads do their work. Rendered as HTML, ANSI colours (for a
+terminal) or a plain per-token table (for pipes and files)."""
 
 from __future__ import annotations
 
 import html
+import json
 import math
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -124,6 +126,28 @@ def render_terminal(tokens: Sequence[TokenInfluence]) -> str:
         f"(red: loss rises when the heads are masked; full red = {scale:+.3f} nats)"
     )
     return "".join(parts) + legend
+
+
+PLAIN_COLUMNS = ("position", "delta", "loss_base", "loss_masked", "token")
+
+
+def render_plain(tokens: Sequence[TokenInfluence]) -> str:
+    """A tab-separated table without colour codes: a header line, one line per token (its position,
+    delta, both losses in nats, the token as a JSON string so spaces and newlines show), then the
+    summary on lines that start with '#'. The first token is not predicted: '-' for its numbers."""
+    lines = ["\t".join(PLAIN_COLUMNS)]
+    for position, t in enumerate(tokens):
+        token = json.dumps(t.token, ensure_ascii=False)
+        if t.delta is None:
+            lines.append(f"{position}\t-\t-\t-\t{token}")
+        else:
+            lines.append(f"{position}\t{t.delta:+.4f}\t{t.loss_base:.4f}\t{t.loss_masked:.4f}\t{token}")
+    s = summary(tokens)
+    lines.append(
+        f"# loss base {s['loss_base']:.4f}  masked {s['loss_masked']:.4f}  score {s['score']:+.4f}  "
+        "(delta: how much the token's loss rises, in nats, when the heads are masked)"
+    )
+    return "\n".join(lines)
 
 
 def render_html(tokens: Sequence[TokenInfluence], title: str = "Token-level influence") -> str:
