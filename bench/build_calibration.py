@@ -193,7 +193,9 @@ def node_navigation(rng: random.Random, n: int) -> list[tuple[str, str]]:
             part = part[: part.index("</details>")]
         else:
             continue
-        items = [html.unescape(re.sub(r"<[^>]+>", "", a)).strip() for a in re.findall(r"<a [^>]*>(.*?)</a>", part, re.S)]
+        items = [
+            html.unescape(re.sub(r"<[^>]+>", "", a)).strip() for a in re.findall(r"<a [^>]*>(.*?)</a>", part, re.S)
+        ]
         items = [item for item in items if item][:60]
         if len(items) >= 20:
             docs.append((path.name, "\n".join(items)))
@@ -234,7 +236,9 @@ def wikitext_tocs(articles, rng: random.Random, n: int, dotted: bool) -> list[tu
 
 # ---------------------------------------------------------------- generated boilerplate
 
-FIRST = "Anna Ben Carla David Emma Felix Grace Hugo Iris Jonas Karin Leo Maya Nils Olga Paul Rosa Sam Tara Victor".split()
+FIRST = (
+    "Anna Ben Carla David Emma Felix Grace Hugo Iris Jonas Karin Leo Maya Nils Olga Paul Rosa Sam Tara Victor".split()
+)
 LAST = "Smith Jones Berg Novak Costa Keller Moreau Rossi Larsen Silva Weber Young Fischer Hall Ortiz Brandt".split()
 FIELDS = (
     "name email age address phone city country zipCode street birthDate createdAt updatedAt status role "
@@ -367,7 +371,9 @@ def gen_config_ini(rng: random.Random) -> str:
     lines = [f"; {rng.choice(['Application', 'Service', 'Worker'])} configuration", ""]
     for s in sections:
         lines.append(f"[{s}]")
-        for key in rng.sample(["host", "port", "user", "password", "timeout", "enabled", "level", "path", "retries"], 4):
+        for key in rng.sample(
+            ["host", "port", "user", "password", "timeout", "enabled", "level", "path", "retries"], 4
+        ):
             values = {
                 "host": rng.choice(["localhost", "127.0.0.1", f"{s}.internal"]),
                 "port": str(rng.randint(1000, 9999)),
@@ -425,7 +431,9 @@ def gen_opening_hours(rng: random.Random) -> str:
             if day == "Sunday" or rng.random() < 0.1:
                 lines.append(f"{day}: closed")
             else:
-                lines.append(f"{day}: {rng.choice([8, 9, 10])}:00 - {rng.choice([17, 18, 19, 20])}:{rng.choice(['00', '30'])}")
+                lines.append(
+                    f"{day}: {rng.choice([8, 9, 10])}:00 - {rng.choice([17, 18, 19, 20])}:{rng.choice(['00', '30'])}"
+                )
         lines.append("")
     return "\n".join(lines).rstrip()
 
@@ -434,8 +442,11 @@ def gen_tag_cloud(rng: random.Random) -> str:
     tags = rng.sample(TAGS, rng.randint(24, 32))
     if rng.random() < 0.5:
         return "Tags: " + " ".join(f"{t} ({rng.randint(1, 90)})" for t in tags)
-    return "Popular tags\n" + " · ".join(tags) + "\nArchives\n" + " · ".join(
-        f"{m} 2023" for m in ["January", "February", "March", "April", "May", "June", "July", "August"]
+    return (
+        "Popular tags\n"
+        + " · ".join(tags)
+        + "\nArchives\n"
+        + " · ".join(f"{m} 2023" for m in ["January", "February", "March", "April", "May", "June", "July", "August"])
     )
 
 
@@ -482,7 +493,9 @@ def gen_math_toc(rng: random.Random) -> str:
         lines.append(f"Chapter {ch}  {topic} {'.' * (32 - len(topic))} {page}")
         for sec in range(1, rng.randint(2, 4)):
             page += rng.randint(3, 9)
-            lines.append(f"   {ch}.{sec}  {rng.choice(['Introduction', 'Practice', 'Review', 'Word Problems'])} ... {page}")
+            lines.append(
+                f"   {ch}.{sec}  {rng.choice(['Introduction', 'Practice', 'Review', 'Word Problems'])} ... {page}"
+            )
         page += rng.randint(4, 12)
     return "\n".join(lines)
 
@@ -599,7 +612,14 @@ def build(data: Path) -> tuple[list[dict], list[dict], set[str]]:
     for _ in range(2):
         add(held, "math", "boilerplate", "grade_table", "generated", gen_grade_table(rng))
     for _ in range(2):
-        add(held, "math", "boilerplate", "math_word_list", "generated", gen_word_list(rng, MATH_WORDS, "Math vocabulary"))
+        add(
+            held,
+            "math",
+            "boilerplate",
+            "math_word_list",
+            "generated",
+            gen_word_list(rng, MATH_WORDS, "Math vocabulary"),
+        )
     for _ in range(2):
         add(held, "math", "boilerplate", "site_menu", "generated", gen_site_menu(rng))
 
@@ -656,7 +676,9 @@ def main() -> None:
     for name, rows in (("dev", dev), ("held-out", held)):
         kinds: dict[str, int] = {}
         for row in rows:
-            kinds[f"{row['domain']}/{row['label']}/{row['kind']}"] = kinds.get(f"{row['domain']}/{row['label']}/{row['kind']}", 0) + 1
+            kinds[f"{row['domain']}/{row['label']}/{row['kind']}"] = (
+                kinds.get(f"{row['domain']}/{row['label']}/{row['kind']}", 0) + 1
+            )
         print(f"{name}: {len(rows)} documents; " + ", ".join(f"{k} {v}" for k, v in sorted(kinds.items())))
 
 
