@@ -11,8 +11,8 @@ Then the selection of the sample corpus examples/corpus at --sample-fraction, wi
     PYTHONPATH=src python bench/guard.py [--cache /tmp/guard-scores.json] [--write-fixture-scores]
 
 --cache keeps the model's scores (keyed by the text) so that a rerun only re-applies the guard;
---write-fixture-scores writes tests/fixtures/calibration/scores.jsonl, which the guard's tests
-read so that they need no model.
+--write-fixture-scores writes tests/fixtures/calibration/scores.jsonl (the calibration set's and
+the sample corpus's scores), which the guard's tests read so that they need no model.
 """
 
 from __future__ import annotations
@@ -159,7 +159,8 @@ def main() -> None:
         report_part(name, docs, settings, args.fraction)
     report_sample(sample, settings, args.sample_fraction)
     if args.write_fixture_scores:
-        lines = [json.dumps({"id": d["id"]} | {f: d[f] for f in SCORE_FIELDS}) for docs in parts.values() for d in docs]
+        scored = [d for docs in [*parts.values(), sample] for d in docs]
+        lines = [json.dumps({"id": d["id"]} | {f: d[f] for f in SCORE_FIELDS}) for d in scored]
         (CALIBRATION / "scores.jsonl").write_text("\n".join(lines) + "\n")
 
 

@@ -38,6 +38,7 @@ FUNCTION_WORDS = frozenset(
 
 LIST_LINE_MAX_WORDS = 6  # a list item has at most this many words
 LIST_MIN_ITEMS = 4  # a line of at least this many separated items is read item by item
+LIST_ITEM_SHARE = 0.75  # ... and is a list line when this share of its items are list items
 
 
 def line_template(line: str) -> str:
@@ -77,8 +78,8 @@ def _is_list_item(item: str) -> bool:
 def list_lines(text: str) -> float:
     """Share of the non-blank lines that are list items, in [0, 1]: a line is one short item
     (`_is_list_item`: at most LIST_LINE_MAX_WORDS words, no function word, no code punctuation), or a line of LIST_MIN_ITEMS or more items separated by , ; | · • a tab
-    or a "(count)" that all are (a one-line word list, menu or tag cloud). Prose and code lines
-    are not."""
+    or a "(count)", LIST_ITEM_SHARE of which are (a one-line word list, menu or tag cloud).
+    Prose and code lines are not."""
     lines = _lines(text)
     if not lines:
         return 0.0
@@ -86,7 +87,8 @@ def list_lines(text: str) -> float:
     for line in lines:
         items = _SEPARATORS.split(line.strip().rstrip(".,;"))
         if len(items) >= LIST_MIN_ITEMS:
-            listed += all(_is_list_item(item) for item in items if item.strip())
+            items = [item for item in items if item.strip()]
+            listed += sum(map(_is_list_item, items)) >= LIST_ITEM_SHARE * len(items)
         else:
             listed += _is_list_item(line)
     return listed / len(lines)
