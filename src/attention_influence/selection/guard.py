@@ -30,9 +30,9 @@ class GuardSettings:
     """Thresholds of the guard; `enabled=False` lets every document be ranked."""
 
     enabled: bool = True
-    min_tokens: int = 64  # tokens; real calibration documents have >= 95
-    min_loss_base: float = 0.8  # nats/token; real calibration documents have >= 1.2
-    max_templated_lines: float = 0.45  # share of lines; real calibration code reaches 0.38
+    min_tokens: int = 64  # tokens; real calibration documents have >= 67
+    min_loss_base: float = 0.8  # nats/token; real calibration documents have >= 0.96
+    max_templated_lines: float = 0.45  # share of lines; real calibration functions reach 0.44
     max_list_lines: float = 0.5  # share of lines; real calibration documents reach 0.37
     max_repetition: float = 0.3  # Gopher duplicate n-gram fraction; real calibration text reaches 0.17
 
