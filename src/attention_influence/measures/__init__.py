@@ -1,17 +1,39 @@
 """Text measures stored next to each score: how much of a document can be copied from itself
-(repetition, repeated line templates, list-like lines, compressibility). Pure functions of the
-text, computed on CPU workers while the model scores."""
+(repetition, repeated line templates, list-like lines, sentence structure, compressibility).
+Pure functions of the text, computed on CPU workers while the model scores."""
 
 from __future__ import annotations
 
 from attention_influence.measures.repetition import repetition
+from attention_influence.measures.structure import compression_ratio, function_words, list_lines, templated_lines
 
-MEASURE_COLUMNS: tuple[str, ...] = ("repetition",)  # float64 columns of every score row, in this order
+# Names of the measures, in the order they are stored (float64 Parquet columns next to the score).
+MEASURE_COLUMNS: tuple[str, ...] = (
+    "repetition",
+    "templated_lines",
+    "list_lines",
+    "function_words",
+    "compression_ratio",
+)
 
 
 def text_measures(text: str) -> dict[str, float]:
-    """Every measure of `text`, keyed by MEASURE_COLUMNS."""
-    return {"repetition": repetition(text)}
+    """Every measure of one document, keyed by MEASURE_COLUMNS (in that order)."""
+    return {
+        "repetition": repetition(text),
+        "templated_lines": templated_lines(text),
+        "list_lines": list_lines(text),
+        "function_words": function_words(text),
+        "compression_ratio": compression_ratio(text),
+    }
 
 
-__all__ = ["MEASURE_COLUMNS", "repetition", "text_measures"]
+__all__ = [
+    "MEASURE_COLUMNS",
+    "compression_ratio",
+    "function_words",
+    "list_lines",
+    "repetition",
+    "templated_lines",
+    "text_measures",
+]
