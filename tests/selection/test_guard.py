@@ -18,7 +18,7 @@ from attention_influence.selection.guard import GUARD_COLUMNS, GuardSettings, ex
 
 REPO = Path(__file__).resolve().parents[2]
 CALIBRATION = REPO / "tests" / "fixtures" / "calibration"
-HEADS = REPO / "examples" / "heads" / "smollm2-135m-instruct.json"
+HEADS = REPO / "src" / "attention_influence" / "heads" / "shipped" / "smollm2-135m-instruct.json"
 SCORE_FIELDS = ("n_tokens", "loss_base", "loss_masked", "score")
 
 
