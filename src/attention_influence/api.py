@@ -18,7 +18,7 @@ from attention_influence.runs.rundir import RunDir
 from attention_influence.scoring import Scorer
 from attention_influence.selection import select
 
-ENGINE_OPTIONS = ("ray_address", "ray_actors", "tasks", "workers")
+ENGINE_OPTIONS = ("ray_address", "ray_actors", "tasks", "workers", "prepare_workers")
 
 
 def _inputs(inputs: Sequence[str] | str) -> list[str]:

@@ -124,6 +124,12 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
     g.add_argument("--tasks", type=int, default=None, help="datatrove tasks = shards (default: --workers)")
     g.add_argument("--workers", type=int, default=None, help="datatrove tasks at a time (default: one per GPU, else 1)")
+    g.add_argument(
+        "--prepare-workers",
+        type=int,
+        default=None,
+        help="local engine: processes that read and tokenize ahead of the model (default: 0 on CPU, up to 4 on CUDA)",
+    )
     g = p.add_argument_group("faults")
     g.add_argument(
         "--on-error",
@@ -244,12 +250,9 @@ def _settings(args: argparse.Namespace):
             num_shards=args.num_shards,
             shard_index=args.shard_index,
         )
-        for name in ("ray_actors", "tasks", "workers"):
-            value = getattr(args, name)
-            if value is not None and value < 1:
-                from attention_influence.errors import SettingError
+        from attention_influence.pipeline import check_engine_options
 
-                raise SettingError(name, f"must be an integer >= 1, got {value}")
+        check_engine_options(**_engine_options(args))
     if hasattr(args, "fraction"):
         built["select"] = SelectSettings(args.fraction, args.by, args.max_repetition)
     if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):

@@ -24,10 +24,14 @@ MANIFEST = {
 
 def score_rows(rows: list[dict]) -> pa.Table:
     """SCORE_SCHEMA rows; missing columns are null."""
-    return pa.Table.from_pylist([{name: row.get(name) for name in SCORE_SCHEMA.names} for row in rows], schema=SCORE_SCHEMA)
+    return pa.Table.from_pylist(
+        [{name: row.get(name) for name in SCORE_SCHEMA.names} for row in rows], schema=SCORE_SCHEMA
+    )
 
 
-def fake_run(out: str, parts: list[pa.Table], sources: list[str] = (), errors: list[list[dict]] | None = None) -> RunDir:
+def fake_run(
+    out: str, parts: list[pa.Table], sources: list[str] = (), errors: list[list[dict]] | None = None
+) -> RunDir:
     """A finished one-shard run in `out` whose part k holds `parts[k]` (source index k)."""
     run = RunDir(out)
     run.claim(MANIFEST | {"sources": [describe(s).as_dict() for s in sources]})

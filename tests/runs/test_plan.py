@@ -81,7 +81,9 @@ def test_exact_rows_counts_a_last_line_without_newline(tmp_path):
     assert exact_rows(_jsonl(tmp_path / "b.jsonl", 3)) == 3
 
 
-@pytest.mark.parametrize(("num_shards", "index", "setting"), [(0, 0, "num_shards"), (2, 2, "shard_index"), (2, -1, "shard_index")])
+@pytest.mark.parametrize(
+    ("num_shards", "index", "setting"), [(0, 0, "num_shards"), (2, 2, "shard_index"), (2, -1, "shard_index")]
+)
 def test_bad_shard_settings(num_shards, index, setting):
     with pytest.raises(SettingError) as err:
         ScoreSettings(num_shards=num_shards, shard_index=index)

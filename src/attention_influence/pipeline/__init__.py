@@ -12,6 +12,18 @@ from attention_influence.pipeline.ledger import ScoreSummary
 ENGINES = ("local", "ray", "datatrove")
 
 
+def check_engine_options(**options) -> None:
+    """Counts of actors, tasks and workers: at least 1 (prepare_workers: at least 0); None: default."""
+    for name, value in options.items():
+        low = 0 if name == "prepare_workers" else 1
+        if (
+            name != "ray_address"
+            and value is not None
+            and (isinstance(value, bool) or not isinstance(value, int) or value < low)
+        ):
+            raise SettingError(name, f"must be an integer >= {low}, got {value!r}")
+
+
 def make_executor(
     engine: str = "local",
     loaded: LoadedModel | None = None,
@@ -21,12 +33,15 @@ def make_executor(
     ray_actors: int | None = None,
     tasks: int | None = None,
     workers: int | None = None,
+    prepare_workers: int | None = None,
 ):
-    """The executor named `engine` (its extra is checked here, before any work)."""
+    """The executor named `engine` (its extra is checked here, before any work). `prepare_workers`:
+    processes that read and tokenize ahead of the model (local; default: none on CPU, else up to 4)."""
+    check_engine_options(ray_actors=ray_actors, tasks=tasks, workers=workers, prepare_workers=prepare_workers)
     if engine == "local":
         from attention_influence.pipeline.local import LocalExecutor
 
-        return LocalExecutor(loaded, device=device)
+        return LocalExecutor(loaded, device=device, workers=prepare_workers)
     if engine == "ray":
         from attention_influence.pipeline.ray import RayExecutor
 
@@ -47,4 +62,4 @@ def execute(job: ScoreJob, executor, progress: bool = True) -> ScoreSummary:
     return run_shard(job, executor, progress)
 
 
-__all__ = ["ENGINES", "ScoreJob", "ScoreSummary", "execute", "make_executor", "plan_job"]
+__all__ = ["ENGINES", "ScoreJob", "ScoreSummary", "check_engine_options", "execute", "make_executor", "plan_job"]

@@ -1,12 +1,17 @@
-"""The local executor: this process reads and prepares chunks in a background thread (tokens,
-measures, hashes run ahead of the model) while the model scores the previous one."""
+"""The local executor: chunks are read in a background thread and prepared (text hashes,
+measures, tokens) ahead of the model, in that thread (CPU: the model needs every core) or in a
+pool of worker processes (CUDA: so the GPU never waits for Python), while the model scores."""
 
 from __future__ import annotations
 
+import contextlib
+import multiprocessing
+import os
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 
 from attention_influence.models import LoadedModel, load_model, resolve_device
-from attention_influence.pipeline.chunks import prepare_chunk, read_chunks, score_chunk
+from attention_influence.pipeline.chunks import Chunk, PreparedChunk, prepare_chunk, read_chunks, score_chunk
 from attention_influence.pipeline.job import ScoreJob
 from attention_influence.pipeline.ledger import ChunkCounts
 from attention_influence.pipeline.prefetch import prefetch
@@ -39,24 +44,65 @@ def load_job_model(job: ScoreJob, device: str | None = None) -> LoadedModel:
     )
 
 
+_worker: tuple | None = None  # (job, rundir, tokenizer) of a prepare worker process
+
+
+def _start_worker(job: ScoreJob) -> None:
+    global _worker
+    from attention_influence.models import load_tokenizer
+
+    _worker = (job, RunDir(job.out), load_tokenizer(job.model, job.model_settings.trust_remote_code))
+
+
+def _prepare_in_worker(chunk: Chunk) -> PreparedChunk:
+    job, rundir, tokenizer = _worker
+    return prepare_chunk(job, rundir, tokenizer, chunk)
+
+
+def default_workers(device_type: str) -> int:
+    """Prepare workers: none on CPU (the model uses every core), else up to 4, leaving 2 cores."""
+    return 0 if device_type == "cpu" else max(1, min(4, (os.cpu_count() or 2) - 2))
+
+
 class LocalExecutor:
-    """Chunks prepared in a background thread and scored here, in order."""
+    """Chunks read ahead in a thread, prepared there or in `workers` processes, scored here in order."""
 
     name = "local"
 
-    def __init__(self, loaded: LoadedModel | None = None, device: str | None = None, depth: int = 2):
-        self.loaded, self.device, self.depth = loaded, device, depth
+    def __init__(
+        self, loaded: LoadedModel | None = None, device: str | None = None, depth: int = 2, workers: int | None = None
+    ):
+        """`workers`: prepare processes (None: `default_workers` for the device; 0: a thread)."""
+        self.loaded, self.device, self.depth, self.workers = loaded, device, depth, workers
 
     def device_type(self) -> str:
         if self.loaded is not None:
             return self.loaded.device.type
         return resolve_device(self.device or "auto").type
 
+    @contextlib.contextmanager
+    def _prepared(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], tokenizer) -> Iterator:
+        """(chunk, PreparedChunk) in order, prepared ahead of the consumer."""
+        workers = default_workers(self.device_type()) if self.workers is None else self.workers
+        if workers == 0:
+            yield prefetch(read_chunks(job, ranges), lambda c: prepare_chunk(job, rundir, tokenizer, c), self.depth)
+            return
+        context = multiprocessing.get_context("spawn")  # never fork a process that holds CUDA
+        with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(job,)) as pool:
+            futures = prefetch(read_chunks(job, ranges), lambda c: pool.submit(_prepare_in_worker, c), 2 * workers)
+            try:
+                yield ((chunk, future.result()) for chunk, future in futures)
+            finally:
+                futures.close()  # stops the reading thread before the pool shuts down
+
     def run(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress) -> Iterator[ChunkCounts]:
         loaded = self.loaded or load_job_model(job, self.device)
         scorer = build_scorer(job, loaded)
-        prepare = lambda chunk: prepare_chunk(job, rundir, loaded.tokenizer, chunk)  # noqa: E731
-        for _, prepared in prefetch(read_chunks(job, ranges), prepare, self.depth):
+        with self._prepared(job, rundir, ranges, loaded.tokenizer) as chunks:
+            yield from self._score(job, rundir, scorer, loaded, chunks, bar)
+
+    def _score(self, job, rundir, scorer, loaded, chunks, bar: Progress) -> Iterator[ChunkCounts]:
+        for _, prepared in chunks:
             if prepared.stale:
                 import sys
 

@@ -113,7 +113,9 @@ class RunDir:
         try:
             manifest = read_json(self.file(MANIFEST))
         except (OSError, ValueError) as err:
-            raise RunError(f"{self.file(MANIFEST)} is unreadable ({err}): overwrite the run or use another folder") from err
+            raise RunError(
+                f"{self.file(MANIFEST)} is unreadable ({err}): overwrite the run or use another folder"
+            ) from err
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise RunError(
                 f"{self.file(MANIFEST)} was written by another version of attention-influence: "
@@ -137,7 +139,9 @@ class RunDir:
         data = (json.dumps(manifest, indent=2) + "\n").encode()
         if not self._exists(MANIFEST) and self._leftovers():
             if not overwrite:
-                raise RunError(f"{self.uri} holds outputs of an unknown run (no {MANIFEST}): overwrite it or use another folder")
+                raise RunError(
+                    f"{self.uri} holds outputs of an unknown run (no {MANIFEST}): overwrite it or use another folder"
+                )
             self._remove_outputs()
         if create_exclusive(self.file(MANIFEST), data):
             return {}
@@ -300,7 +304,11 @@ class RunDir:
         """DIR/errors.jsonl (every chunk's errors, in source and row order) and DIR/summary.json
         (the shards' summaries added up)."""
         order = {s["uri"]: i for i, s in enumerate(self.manifest()["sources"])}
-        errors = [e for path in self._glob(STATE, "errors", "part-*.jsonl") for e in _read_jsonl(self.fs.unstrip_protocol(path))]
+        errors = [
+            e
+            for path in self._glob(STATE, "errors", "part-*.jsonl")
+            for e in _read_jsonl(self.fs.unstrip_protocol(path))
+        ]
         errors.sort(key=lambda e: (order.get(e.get("source"), len(order)), e.get("row") or 0))
         atomic_write_bytes(self.file(ERRORS), "".join(json.dumps(e) + "\n" for e in errors).encode())
         write_json(self.file(SUMMARY), merge_summaries(self.shard_summaries()))
