@@ -7,10 +7,11 @@ import os
 
 import pytest
 
+from attention_influence import score_corpus
 from attention_influence.cli import main
 from attention_influence.reports.command import looks_like_path, use_color
 from attention_influence.reports.explain import explain, render_html, render_terminal, summary
-from attention_influence.scoring import Scorer, score_corpus
+from attention_influence.scoring import Scorer
 
 # Copy (induction) heads of SmolLM2-135M-Instruct, found empirically until head detection lands:
 # one forward pass over three wikitext passages of 60 tokens written twice, ranking heads by the
