@@ -1,4 +1,4 @@
-"""The naive way to score, kept as the reference for tests and the benchmark: two separate full
+"""The naive way to score, the reference for tests and the benchmark (bench/throughput.py): two separate full
 forward passes (full-vocabulary logits), base then masked, per batch of documents in corpus order
 padded to the longest; batch_size=1 is what the public re-implementation does."""
 
@@ -51,3 +51,4 @@ def naive_losses(
             sums[owner, 0] += float(base[row])
             sums[owner, 1] += float(masked[row])
     return [(float(s[0]) / (len(doc) - 1), float(s[1]) / (len(doc) - 1)) for s, doc in zip(sums, docs, strict=True)]
+
