@@ -43,3 +43,16 @@ def test_bfloat16_model_keeps_the_split_head_and_scores_close_to_float32() -> No
     for a, b in zip(half.score_token_lists(_docs()), full.score_token_lists(_docs()), strict=True):
         assert a.loss_base == pytest.approx(b.loss_base, rel=3e-2)
         assert a.loss_masked == pytest.approx(b.loss_masked, rel=3e-2)
+
+
+def test_per_token_losses_add_up_to_the_segment_sums() -> None:
+    """target_losses (per token, for reports/explain) and segment_losses (the engine) agree."""
+    scorer = Scorer(_loaded(torch.float32), HEADS, max_length=32, chunk_tokens=5)
+    docs = _docs()
+    results = scorer.score_token_lists(docs)
+    for ids, result in zip(docs, results, strict=True):
+        if len(ids) < 2 or len(ids) > 32:
+            continue
+        tokens = scorer.loss_head.target_losses(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
+        assert tokens.shape == (1, len(ids) - 1)
+        assert tokens.sum().item() / (len(ids) - 1) == pytest.approx(result.loss_base, rel=1e-5)

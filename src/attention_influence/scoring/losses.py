@@ -66,30 +66,53 @@ class LossHead:
         tolerance = 1e-3 if full.dtype == torch.float32 else 3e-2  # float32 logits vs the model's rounded ones
         return full.shape == split.shape and torch.allclose(full.float(), split, atol=tolerance, rtol=tolerance)
 
+    def _rows(self, **inputs) -> torch.Tensor:
+        """(kR, T, D) final hidden states, or (kR, T, V) logits when the head is not split off."""
+        if self.split:
+            return self.decoder(**inputs, use_cache=False).last_hidden_state
+        return self.model(**inputs, use_cache=False).logits
+
+    def _losses(self, rows: torch.Tensor, target: torch.Tensor) -> torch.Tensor:
+        """(n, D|V) rows and (n,) targets -> (n,) float32 cross-entropy."""
+        logits = self._logits(rows) if self.split else rows.float()  # (n, V) float32
+        return F.cross_entropy(logits, target, reduction="none")
+
     @torch.no_grad()
     def segment_losses(self, batch: Batch) -> torch.Tensor:
         """Forward `batch` -> (k, n_segments) float64 summed cross-entropy of each segment's tokens.
 
         k is 1, or 2 inside shared_prefix.doubled_batch (the model returns k x R rows: row
         c x R + r continues input row r)."""
-        inputs = dict(input_ids=batch.ids, use_cache=False)
         if batch.position_ids is not None:
-            inputs["position_ids"] = batch.position_ids
+            rows = self._rows(input_ids=batch.ids, position_ids=batch.position_ids)  # (kR, T, D|V)
         else:
-            inputs["attention_mask"] = batch.attention_mask
-        if self.split:
-            rows = self.decoder(**inputs).last_hidden_state  # (kR, T, D)
-        else:
-            rows = self.model(**inputs).logits  # (kR, T, V)
+            rows = self._rows(input_ids=batch.ids, attention_mask=batch.attention_mask)
         copies = rows.shape[0] // batch.ids.shape[0]
         rows = rows.view(copies, -1, rows.shape[-1])  # (k, R*T, D|V)
         sums = torch.zeros(copies, batch.n_segments, dtype=torch.float64, device=rows.device)  # (k, S)
         step = max(1, self.chunk_tokens // copies)
         for start in range(0, batch.source.shape[0], step):
             source = batch.source[start : start + step]  # (n,)
-            chosen = rows[:, source].flatten(0, 1)  # (k n, D|V)
-            logits = self._logits(chosen) if self.split else chosen.float()  # (k n, V) float32
             target = batch.target[start : start + step].repeat(copies)  # (k n,)
-            ce = F.cross_entropy(logits, target, reduction="none").view(copies, -1)  # (k, n)
+            ce = self._losses(rows[:, source].flatten(0, 1), target).view(copies, -1)  # (k, n)
             sums.index_add_(1, batch.segment[start : start + step], ce.double())
         return sums.cpu()
+
+    @torch.no_grad()
+    def target_losses(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """(B, T) ids and mask, right-padded -> (kB, T-1) float32 cross-entropy of each next token
+        (0 on padding), k as in segment_losses: row r scores the targets of input row r % B."""
+        rows = self._rows(input_ids=input_ids, attention_mask=attention_mask)  # (kB, T, D|V)
+        copies = rows.shape[0] // input_ids.shape[0]
+        input_ids, attention_mask = input_ids.repeat(copies, 1), attention_mask.repeat(copies, 1)  # (kB, T)
+        valid = (attention_mask[:, 1:] & attention_mask[:, :-1]).bool()  # (kB, T-1)
+        chosen, target = rows[:, :-1][valid], input_ids[:, 1:][valid]  # (N, D|V), (N,)
+        ce = torch.cat(
+            [
+                self._losses(chosen[i : i + self.chunk_tokens], target[i : i + self.chunk_tokens])
+                for i in range(0, target.shape[0], self.chunk_tokens)
+            ]
+        )
+        out = torch.zeros(valid.shape, dtype=torch.float32, device=rows.device)
+        out[valid] = ce
+        return out
