@@ -95,10 +95,10 @@ def random_selector(tokenizer, device: torch.device, dtype: torch.dtype, smoke: 
     if smoke:
         config.hidden_size, config.intermediate_size, config.num_hidden_layers = 64, 128, 4
         config.head_dim = 8
-    config._attn_implementation = "sdpa"
     torch.manual_seed(0)
     with torch.device(device):
-        model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype).eval().requires_grad_(False)
+        model = transformers.AutoModelForCausalLM.from_config(config, dtype=dtype, attn_implementation="sdpa")
+    model.eval().requires_grad_(False)
     name = f"random {sum(p.numel() for p in model.parameters()) / 1e9:.2f}B Llama (selector shape)"
     return LoadedModel(model, tokenizer, name, "random", device, dtype)
 
@@ -218,7 +218,8 @@ def main() -> int:
     shipped = parse_heads(str(HEADS)).heads
     selector = random_selector(embedded.tokenizer, device, dtype, args.smoke)
     layers = enable_masking(selector.model)
-    selector_heads = default_heads(len(layers), layers[0].num_heads, max(1, round(0.05 * len(layers) * 20)))
+    top = max(1, round(0.05 * len(layers) * layers[0].num_heads))  # the paper's top 5%: 16 of 320 heads
+    selector_heads = default_heads(len(layers), layers[0].num_heads, top)
     models = [(embedded, shipped), (selector, selector_heads)]
     if args.smoke:  # the embedded model is too slow for a smoke run on a CPU: two small random models
         small = random_selector(embedded.tokenizer, device, dtype, smoke=True)
