@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 import torch
 
+from attention_influence.errors import SettingError
 from attention_influence.models import LoadedModel
 from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.packing import build_batch, pack_rows
@@ -112,3 +113,9 @@ def test_progress_is_reported_after_every_batch() -> None:
     assert sum(t for _, t in calls) == scorer.real_tokens
     assert results[-1].reason == "fewer than 2 tokens"
     assert scorer.busy_seconds > 0
+
+
+def test_flash_attention_cannot_pack() -> None:
+    """Flash attention's varlen path keeps packed documents apart only in a batch of one row."""
+    with pytest.raises(SettingError, match="attention"):
+        Scorer(_loaded("llama"), HEADS, max_length=32, pack=True, attention="flash_attention_2")

@@ -64,9 +64,9 @@ class Scorer:
       batch_tokens: CUDA: what the device's free memory holds (estimated, then probed), at most
         2^18; CPU: 8,192. At least one window. A batch that runs out of memory is split in two
         and retried (and later batches are smaller), never lost.
-      pack: CUDA: on (segments packed into rows of `max_length` tokens, no padding, attention
-        inside each segment only); CPU: off (a CPU row runs at the matmul peak already, and a
-        packed row's dense mask costs attention over the whole row).
+      pack: CUDA: on (windows packed into rows of `row_length` = max_length + 1 rounded up to 64
+        tokens, no padding, attention inside each document only); CPU: off (a CPU row runs at the
+        matmul peak already, and a packed row's dense mask costs attention over the whole row).
       attention: the model's kernel; when packing on CUDA, flex attention (block-sparse) if the
         model supports it, else sdpa with a dense block-diagonal mask.
       compile: CUDA: on (each decoder layer torch.compiled; a failure falls back to eager), CPU:
@@ -137,6 +137,8 @@ class Scorer:
         segments apart under the doubled batch (flex or a dense mask; flash's varlen path needs a
         batch of one row), checked on a small packed batch before it is trusted."""
         if requested:
+            if self.pack and requested.startswith("flash"):
+                raise SettingError("attention", f"{requested} cannot keep packed documents apart; use pack=False")
             use_attention(self.model, requested)
             return requested
         base = base_attention(self.model)
