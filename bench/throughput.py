@@ -16,11 +16,15 @@ the best round of each is reported (and the median).
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import random
+import re
 import resource
 import statistics
+import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -28,10 +32,12 @@ from pathlib import Path
 import psutil
 import torch
 
-from attention_influence.models import LoadedModel, load_model
-from attention_influence.scoring.engine import Scorer, split_windows
-from attention_influence.scoring.naive import naive_losses
-from attention_influence.scoring.shared_prefix import decoder_layers, first_masked_layer
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root: tests.reference
+
+from attention_influence.models import LoadedModel, load_model  # noqa: E402
+from attention_influence.scoring.engine import Scorer, split_windows  # noqa: E402
+from attention_influence.scoring.shared_prefix import decoder_layers, first_masked_layer  # noqa: E402
+from tests.reference import naive_losses  # noqa: E402
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data"
 
@@ -173,29 +179,53 @@ def load(args) -> LoadedModel:
 
 
 def memory_run(args, loaded: LoadedModel, heads) -> None:
-    """Peak RSS while the engine scores one long document, batch by batch."""
+    """Peak RSS while the engine scores one long document (windows, batch by batch)."""
     paragraphs = (DATA / "wikitext-2/test.txt").read_text()
     ids = loaded.tokenizer(paragraphs)["input_ids"][: args.memory]
-    scorer = Scorer(loaded, heads, batch_tokens=args.batch_tokens, compile=args.compile)
+    scorer = Scorer(loaded, heads, batch_tokens=args.batch_tokens, compile=args.compile, pack=args.pack)
+    if args.max_batches:
+        ids = ids[: args.max_batches * scorer.batch_tokens]
     windows = split_windows(ids, scorer.max_length)
-    per_batch = max(1, scorer.batch_tokens // scorer.max_length)
-    batches = [windows[i : i + per_batch] for i in range(0, len(windows), per_batch)][: args.max_batches or None]
     print(
         f"document: {len(ids):,} tokens, {len(windows)} windows of <= {scorer.max_length}; "
-        f"{per_batch} windows per batch; scoring {len(batches)} batches"
+        f"batches of <= {scorer.batch_tokens} tokens (pack={scorer.pack})"
     )
     base_rss = psutil.Process().memory_info().rss
     with PeakRSS() as rss:
-        for i, batch in enumerate(batches):
-            start = time.perf_counter()
-            scorer.segment_losses(batch)
-            print(f"  batch {i}: {time.perf_counter() - start:6.1f} s, peak RSS so far {rss.peak / 2**30:.2f} GiB")
+        clock = [time.perf_counter(), 0]
+
+        def report(_docs: int, tokens: int) -> None:
+            now = time.perf_counter()
+            print(
+                f"  batch {clock[1]}: {tokens:,} tokens, {now - clock[0]:6.1f} s, peak RSS so far {rss.peak / 2**30:.2f} GiB"
+            )
+            clock[:] = [now, clock[1] + 1]
+
+        (result,) = scorer.score_token_lists([ids], on_batch=report)
     print(
         f"model loaded: {base_rss / 2**30:.2f} GiB RSS; peak while scoring: {rss.peak / 2**30:.2f} GiB "
-        f"(ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB)"
+        f"= {rss.peak / 1e9:.2f} GB (ru_maxrss {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20:.2f} GiB); "
+        f"score {result.score:.6f}"
     )
     if loaded.device.type == "cuda":
         print(f"peak CUDA memory: {torch.cuda.max_memory_allocated() / 2**30:.2f} GiB")
+
+
+def engine_before(ref: str):
+    """The Scorer class of the engine at git `ref`, importable next to this one (package renamed
+    attention_influence_before), to measure before/after in one process."""
+    root = Path(__file__).resolve().parents[1]
+    target = Path(tempfile.mkdtemp(prefix="attninf-before-"))
+    archive = subprocess.run(
+        ["git", "-C", str(root), "archive", ref, "src/attention_influence"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(target)], input=archive.stdout, check=True)
+    package = target / "attention_influence_before"
+    (target / "src" / "attention_influence").rename(package)
+    for file in package.rglob("*.py"):
+        file.write_text(re.sub(r"\battention_influence\b", "attention_influence_before", file.read_text()))
+    sys.path.insert(0, str(target))
+    return importlib.import_module("attention_influence_before.scoring.engine").Scorer
 
 
 def main() -> int:
@@ -207,11 +237,14 @@ def main() -> int:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="8 documents, 2 rounds")
     parser.add_argument("--heads", default=None, help="heads.json or 'l:h,...' (default: 5%% in upper-middle layers)")
-    parser.add_argument("--batch-tokens", type=int, default=8192)
+    parser.add_argument("--batch-tokens", type=int, default=None, help="default: the engine's (sized on CUDA)")
     parser.add_argument("--naive-batch", type=int, default=8, help="documents per batch in (b)")
     parser.add_argument("--max-length", type=int, default=1024, help="window length (all methods)")
     parser.add_argument("--threads", type=int, default=None, help="torch threads (default: torch's)")
-    parser.add_argument("--compile", action="store_true")
+    parser.add_argument("--compile", action=argparse.BooleanOptionalAction, default=None, help="default: on for CUDA")
+    parser.add_argument("--pack", action=argparse.BooleanOptionalAction, default=None, help="default: on for CUDA")
+    parser.add_argument("--pack-too", action="store_true", help="add (c-pack): the engine with packing on")
+    parser.add_argument("--before", metavar="GIT_REF", help="add (c-before): the engine at this commit, same process")
     parser.add_argument("--skip-a", action="store_true", help="leave out (a) (slow on big models)")
     parser.add_argument("--memory", type=int, default=None, metavar="TOKENS", help="only the long-document memory run")
     parser.add_argument("--max-batches", type=int, default=None, help="with --memory: stop after this many batches")
@@ -256,22 +289,37 @@ def main() -> int:
     )
 
     pad = loaded.tokenizer.pad_token_id or 0
-    engine = Scorer(loaded, heads, max_length=args.max_length, batch_tokens=args.batch_tokens, compile=args.compile)
-    unshared = Scorer(loaded, heads, max_length=args.max_length, batch_tokens=args.batch_tokens, shared_prefix=False)
+    settings = dict(max_length=args.max_length, batch_tokens=args.batch_tokens, compile=args.compile)
+    unshared = Scorer(loaded, heads, shared_prefix=False, pack=args.pack, **settings)
     methods = {
         "a": lambda: naive_losses(model, tokens, heads, 1, args.max_length, pad),
         "b": lambda: naive_losses(model, tokens, heads, args.naive_batch, args.max_length, pad),
         "c0": lambda: unshared.score_token_lists(tokens),
-        "c": lambda: engine.score_token_lists(tokens),
     }
-    if args.skip_a:
-        del methods["a"]
     names = {
         "a": "(a) naive, batch 1",
         "b": f"(b) naive, batch {args.naive_batch} padded",
         "c0": "(c0) engine, no shared prefix",
         "c": "(c) engine",
+        "c-pack": "(c-pack) engine, packed rows",
+        "c-before": f"(c-before) engine at {args.before}",
     }
+    if args.before:
+        before = engine_before(args.before)(
+            loaded, heads, max_length=args.max_length, batch_tokens=args.batch_tokens or 8192
+        )
+        methods["c-before"] = lambda: before.score_token_lists(tokens)
+    if args.pack_too:
+        packed = Scorer(loaded, heads, pack=True, **settings)
+        methods["c-pack"] = lambda: packed.score_token_lists(tokens)
+    engine = Scorer(loaded, heads, pack=args.pack, **settings)  # built last: its compile setting holds
+    methods["c"] = lambda: engine.score_token_lists(tokens)
+    if args.skip_a:
+        del methods["a"]
+    print(
+        f"engine: batch_tokens {engine.batch_tokens}, pack {engine.pack}, attention {engine.attention}, "
+        f"compiled {engine.compiled is not None}"
+    )
     methods["c"]()  # warm-up (and compile)
     peak_tflops = matmul_flops(
         device, loaded.dtype, [(4096, model.config.hidden_size, 4 * model.config.hidden_size), (2048, 2048, 2048)]
@@ -312,7 +360,7 @@ def main() -> int:
     if cpu:
         print("tok/s: tokens per (best round's process CPU seconds / torch threads); wall: elapsed time")
     print(f"engine padding fraction: {engine.padding_fraction:.3f}")
-    for ref in ("a", "b", "c0"):
+    for ref in ("a", "b", "c0", "c-pack", "c-before"):
         if ref in best:
             print(
                 f"(c)/{ref:<3}: {best[ref] / best['c']:.2f}x (wall best {min(times[ref]) / min(times['c']):.2f}x, "
@@ -335,6 +383,14 @@ def main() -> int:
             if r.score
         )
         print(f"max relative score difference (c) vs (a): {worst:.2e}")
+    for ref in ("c-pack", "c-before"):
+        if ref in results:
+            worst = max(
+                abs(r.score - q.score) / abs(q.score)
+                for r, q in zip(results["c"], results[ref], strict=True)
+                if q.score
+            )
+            print(f"max relative score difference (c) vs ({ref}): {worst:.2e}")
     print(f"load avg at end: {psutil.getloadavg()[0]:.1f}")
     return 0
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 import transformers
-from transformers import AutoModelForCausalLM
-from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, eager_mask
-from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+from transformers import AttentionInterface, AttentionMaskInterface, AutoModelForCausalLM
+from transformers.masking_utils import eager_mask
 
 from attention_influence.masking import UnsupportedArchitecture, enable_masking, mask_heads
 from tests.conftest import TINY_CONFIGS, tiny_model
@@ -37,8 +36,8 @@ def _reference_attention(module, query, key, value, attention_mask, scaling=None
 
 
 _REFERENCE_HEADS: dict = {}
-ALL_ATTENTION_FUNCTIONS.register("reference", _reference_attention)
-ALL_MASK_ATTENTION_FUNCTIONS.register("reference", eager_mask)
+AttentionInterface.register("reference", _reference_attention)
+AttentionMaskInterface.register("reference", eager_mask)
 
 
 def reference_logits(arch: str, heads, input_ids, attention_mask) -> torch.Tensor:
@@ -47,7 +46,7 @@ def reference_logits(arch: str, heads, input_ids, attention_mask) -> torch.Tenso
     _REFERENCE_HEADS.clear()
     for layer, head in heads:
         _REFERENCE_HEADS.setdefault(layers[layer].module, []).append(head)
-    model.config._attn_implementation = "reference"
+    model.set_attn_implementation("reference")
     try:
         with torch.no_grad():
             return model(input_ids=input_ids, attention_mask=attention_mask).logits

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pytest
 import torch
 
+from attention_influence.errors import SettingError
 from attention_influence.masking import mask_heads
 from attention_influence.scoring import Scorer, split_windows
-from attention_influence.scoring.engine import plan_batches
+from attention_influence.scoring.packing import plan_batches
 
 HEADS = [(8, 2), (12, 5), (15, 1), (17, 4), (20, 0), (23, 7)]
 
@@ -83,3 +84,12 @@ def test_batches_respect_the_token_budget() -> None:
     assert sorted(i for b in batches for i in b) == list(range(len(lengths)))
     for batch in batches:
         assert len(batch) * max(lengths[i] for i in batch) <= 1000 or len(batch) == 1
+
+
+def test_cpu_defaults_and_bad_settings(embedded) -> None:
+    scorer = Scorer(embedded, HEADS)
+    assert (scorer.pack, scorer.compiled, scorer.attention) == (False, None, "sdpa")
+    assert scorer.batch_tokens >= scorer.max_length and scorer.loss_head.chunk_tokens == 256
+    for setting in ("batch_tokens", "chunk_tokens", "max_length"):
+        with pytest.raises(SettingError, match=setting):
+            Scorer(embedded, HEADS, **{setting: 0 if setting != "max_length" else 1})

@@ -22,10 +22,10 @@ def _scorer(monkeypatch) -> Scorer:
     scorer = Scorer(loaded, [(1, 0)], max_length=32)
     score = scorer.score_token_lists
 
-    def breaks_on_poison(seqs):
+    def breaks_on_poison(seqs, on_batch=None):
         if any(POISON in seq for seq in seqs):
             raise RuntimeError("CUDA out of memory\nsecond line")
-        return score(seqs)
+        return score(seqs, on_batch=on_batch)
 
     monkeypatch.setattr(scorer, "score_token_lists", breaks_on_poison)
     return scorer
@@ -45,3 +45,12 @@ def test_every_document_failing_alone_raises(monkeypatch):
     assert score_isolated(scorer, None, [[POISON, 5]])[0].score is None  # one document: listed, not raised
     with pytest.raises(RuntimeError, match="out of memory"):
         score_isolated(scorer, None, [[POISON, 5], [6, POISON]])
+
+
+def test_progress_totals_survive_the_retry(monkeypatch):
+    scorer = _scorer(monkeypatch)
+    docs = [[5, 6, 7, 8], [9, POISON, 10], [11, 12, 14, 15, 16], [3]]
+    calls: list[tuple[int, int]] = []
+    score_isolated(scorer, None, docs, on_batch=lambda d, t: calls.append((d, t)))
+    assert sum(d for d, _ in calls) == len(docs)
+    assert sum(t for _, t in calls) == 4 + 5  # the tokens of the documents scored

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from attention_influence.scoring.engine import Scorer
-from attention_influence.scoring.naive import naive_losses
+from tests.reference import naive_losses
 
 HEADS = [(15, 1), (17, 4), (19, 2), (21, 7), (24, 0)]
 

@@ -37,14 +37,14 @@ class UnsupportedArchitecture(ModelError):
 
 
 def _base_function(base: str, module: torch.nn.Module) -> Callable:
-    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+    from transformers import AttentionInterface
 
     if base == "eager":  # each modeling file has its own eager function
         eager = getattr(sys.modules[type(module).__module__], "eager_attention_forward", None)
         if eager is None:
             raise UnsupportedArchitecture(f"{type(module).__name__} has no eager_attention_forward")
         return eager
-    return ALL_ATTENTION_FUNCTIONS[base]
+    return AttentionInterface()[base]
 
 
 def _make_attention(base: str) -> Callable:
@@ -69,14 +69,14 @@ def _make_attention(base: str) -> Callable:
 
 
 def _register(base: str) -> str:
-    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS
-    from transformers.modeling_utils import ALL_ATTENTION_FUNCTIONS
+    """Register the masking wrapper of `base` (and `base`'s mask builder) under attninf_<base>."""
+    from transformers import AttentionInterface, AttentionMaskInterface
 
     name = f"{PREFIX}{base}"
-    if name not in ALL_ATTENTION_FUNCTIONS._global_mapping:
-        ALL_ATTENTION_FUNCTIONS.register(name, _make_attention(base))
-        mask_base = base if base in ALL_MASK_ATTENTION_FUNCTIONS._global_mapping else "sdpa"
-        ALL_MASK_ATTENTION_FUNCTIONS.register(name, ALL_MASK_ATTENTION_FUNCTIONS[mask_base])
+    if name not in AttentionInterface():
+        AttentionInterface.register(name, _make_attention(base))
+        masks = AttentionMaskInterface()
+        AttentionMaskInterface.register(name, masks[base] if base in masks else masks["sdpa"])
     return name
 
 
@@ -89,16 +89,16 @@ class AttentionLayer:
     num_kv_heads: int
 
 
-def _set_implementation(model: torch.nn.Module, name: str) -> None:
-    configs = [model.config] + [
-        getattr(model.config, k) for k in ("text_config", "decoder") if hasattr(model.config, k)
-    ]
-    for config in configs:
-        config._attn_implementation = name
-    for sub in model.modules():  # some modules cache their config
-        config = getattr(sub, "config", None)
-        if config is not None and hasattr(config, "_attn_implementation"):
-            config._attn_implementation = name
+def base_attention(model: torch.nn.Module) -> str:
+    """The attention kernel the model runs under the masking wrapper (sdpa, eager, flex_attention, ...)."""
+    name = model.config._attn_implementation or "eager"
+    return name[len(PREFIX) :] if name.startswith(PREFIX) else name
+
+
+def use_attention(model: torch.nn.Module, base: str) -> None:
+    """Run `model`'s attention on the kernel `base` (e.g. flex_attention), masking kept."""
+    if base_attention(model) != base:
+        model.set_attn_implementation(_register(base))
 
 
 def enable_masking(model: torch.nn.Module) -> list[AttentionLayer]:
@@ -111,11 +111,9 @@ def enable_masking(model: torch.nn.Module) -> list[AttentionLayer]:
     cached = getattr(model, "_attninf_layers", None)
     if cached is not None:
         return cached
-    base = model.config._attn_implementation or "eager"
+    base = base_attention(model)
     arch = type(model).__name__
-    if base.startswith(PREFIX):
-        base = base[len(PREFIX) :]
-    _set_implementation(model, _register(base))
+    model.set_attn_implementation(_register(base))
     vocab = int(getattr(model.config, "vocab_size", None) or model.config.get_text_config().vocab_size)
     probe = torch.arange(1, 5, device=next(model.parameters()).device).clamp(max=vocab - 1)[None]  # (1, 4)
     _discovered = []
@@ -126,7 +124,8 @@ def enable_masking(model: torch.nn.Module) -> list[AttentionLayer]:
     finally:
         _discovered = None
     if not calls:
-        _set_implementation(model, base)
+        if model.config._attn_implementation != base:
+            model.set_attn_implementation(base)
         raise UnsupportedArchitecture(
             f"{arch} ({model.config.model_type}) does not use transformers' attention interface, "
             "so its heads cannot be masked; use a model whose modeling code calls "

@@ -3,8 +3,8 @@ run on the batch doubled (base rows, then masked rows).
 
 The base and masked passes are identical up to the first decoder layer that holds a masked
 head. Forward pre-hooks on that layer and every later one repeat, along dim 0, the hidden
-states and every batch-shaped tensor the model hands to its layers (attention masks, rotary
-(cos, sin), position ids, ...), so rows [0, B) continue the full model and rows [B, 2B) the
+states and every batch-shaped tensor the model hands to its layers (attention masks, flex block
+masks, rotary (cos, sin), position ids, ...), so rows [0, B) continue the full model and rows [B, 2B) the
 masked one (`mask_heads(..., rows=...)` masks only those). Nothing in the modeling code changes,
 so this works for every architecture the masking supports.
 
@@ -20,6 +20,7 @@ import contextlib
 from collections.abc import Iterator, Sequence
 
 import torch
+from torch.nn.attention.flex_attention import BlockMask
 
 from attention_influence.masking import enable_masking
 
@@ -48,22 +49,50 @@ def first_masked_layer(heads: Sequence[tuple[int, int]]) -> int | None:
     return min((layer for layer, _ in heads), default=None)
 
 
+def double_block_mask(mask: BlockMask, batch_size: int) -> BlockMask:
+    """A flex-attention block mask for the batch repeated twice along dim 0."""
+    twice = lambda t: None if t is None else torch.cat([t, t], dim=0)  # noqa: E731
+    mask_mod = mask.mask_mod
+
+    def doubled_mod(b, h, q_idx, kv_idx):
+        return mask_mod(torch.where(b < batch_size, b, b - batch_size), h, q_idx, kv_idx)
+
+    return BlockMask.from_kv_blocks(
+        twice(mask.kv_num_blocks),
+        twice(mask.kv_indices),
+        twice(mask.full_kv_num_blocks),
+        twice(mask.full_kv_indices),
+        BLOCK_SIZE=mask.BLOCK_SIZE,
+        mask_mod=doubled_mod,
+        seq_lengths=mask.seq_lengths,
+        compute_q_blocks=False,  # only the backward pass reads them
+    )
+
+
 class _Doubler:
-    """Repeats batch-shaped tensors (dim 0 == batch_size, 2+ dims) twice along dim 0, once each."""
+    """Repeats batch-shaped tensors (dim 0 == batch_size, 2+ dims) and flex block masks twice
+    along dim 0, once each."""
 
     def __init__(self, batch_size: int):
         self.batch_size = batch_size
-        self.done: dict[int, tuple[torch.Tensor, torch.Tensor]] = {}  # id(original) -> (original, doubled)
+        self.done: dict[int, tuple[object, object]] = {}  # id(original) -> (original, doubled)
+
+    def _once(self, value, double):
+        cached = self.done.get(id(value))
+        if cached is None or cached[0] is not value:
+            cached = (value, double(value))
+            self.done[id(value)] = cached
+        return cached[1]
 
     def __call__(self, value):
         if isinstance(value, torch.Tensor):
             if value.dim() < 2 or value.shape[0] != self.batch_size:
                 return value
-            cached = self.done.get(id(value))
-            if cached is None or cached[0] is not value:
-                cached = (value, torch.cat([value, value], dim=0))
-                self.done[id(value)] = cached
-            return cached[1]
+            return self._once(value, lambda v: torch.cat([v, v], dim=0))
+        if isinstance(value, BlockMask):
+            if value.kv_num_blocks.shape[0] != self.batch_size:
+                return value
+            return self._once(value, lambda v: double_block_mask(v, self.batch_size))
         if isinstance(value, tuple):
             return tuple(self(v) for v in value)
         if isinstance(value, list):

@@ -1,4 +1,4 @@
-"""The naive way to score, kept as the reference for tests and the benchmark: two separate full
+"""The naive way to score, the reference for tests and the benchmark (bench/throughput.py): two separate full
 forward passes (full-vocabulary logits), base then masked, per batch of documents in corpus order
 padded to the longest; batch_size=1 is what the public re-implementation does."""
 
@@ -51,3 +51,23 @@ def naive_losses(
             sums[owner, 0] += float(base[row])
             sums[owner, 1] += float(masked[row])
     return [(float(s[0]) / (len(doc) - 1), float(s[1]) / (len(doc) - 1)) for s, doc in zip(sums, docs, strict=True)]
+
+
+def selector_config(vocab_size: int = 49152):
+    """The paper's 1.3B selector shape (LLaMA-2-like: 16 layers, 20 heads, GQA, 4,096 context), with
+    hidden size 2048: 20 heads of 128 (query width 2560), 4 key/value heads, MLP 9216, untied
+    embeddings of the embedded model's vocabulary: 1.31B parameters. For random-weight models."""
+    import transformers
+
+    config = transformers.LlamaConfig(
+        vocab_size=vocab_size,
+        hidden_size=2048,
+        intermediate_size=9216,
+        num_hidden_layers=16,
+        num_attention_heads=16,  # set to 20 below: the constructor wants hidden = heads x head_dim
+        num_key_value_heads=4,
+        max_position_embeddings=4096,
+        tie_word_embeddings=False,
+    )
+    config.num_attention_heads, config.head_dim = 20, 128
+    return config
