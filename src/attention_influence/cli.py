@@ -112,6 +112,10 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
         "--compile", action="store_true", default=None, help="torch.compile the decoder (default: on for CUDA)"
     )
     g.add_argument("--no-compile", dest="compile", action="store_false", help="never compile")
+    g.add_argument(
+        "--pack", action="store_true", default=None, help="pack documents into rows without padding (default: on for CUDA)"
+    )
+    g.add_argument("--no-pack", dest="pack", action="store_false", help="one document (window) per row")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
     g = p.add_argument_group("scale-out (README: Running at scale)")
     g.add_argument("--engine", choices=["local", "ray", "datatrove"], default="local", help="where chunks are scored")
@@ -246,6 +250,7 @@ def _settings(args: argparse.Namespace):
             chunk_docs=args.chunk_docs,
             shared_prefix=not args.no_shared_prefix,
             compile=args.compile,
+            pack=args.pack,
             on_error=args.on_error,
             num_shards=args.num_shards,
             shard_index=args.shard_index,

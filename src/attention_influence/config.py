@@ -87,7 +87,8 @@ class ScoreSettings:
     batch_tokens: int | None = None  # tokens per batch; None: sized for the device
     chunk_docs: int = 1024  # input rows per score file (a restart skips finished ones)
     shared_prefix: bool = True  # layers below the first masked head run once
-    compile: bool | None = None  # torch.compile the decoder; None: on for CUDA
+    compile: bool | None = None  # torch.compile the decoder layers; None: on for CUDA
+    pack: bool | None = None  # documents packed into rows (no padding); None: on for CUDA
     on_error: str = "skip"  # bad records: list them (skip) or stop at the first (fail)
     num_shards: int = 1
     shard_index: int = 0

@@ -47,7 +47,7 @@ def test_attention_on_the_span_counts_only_on_the_answer_token():
 
 def test_argmax_matches_eager_attention_weights_with_gqa():
     model = tiny_llama(layers=2, heads=4, kv_heads=2)
-    model.config._attn_implementation = "eager"
+    model.set_attn_implementation("eager")
     layers = enable_masking(model)
     ids = torch.randint(0, 97, (1, 40), generator=torch.Generator().manual_seed(0))
     rows = torch.arange(20, 39)

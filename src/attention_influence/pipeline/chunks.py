@@ -10,7 +10,6 @@ Executors only decide where `prepare_chunk` and `score_chunk` run (a thread, Ray
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
@@ -154,21 +153,19 @@ def score_chunk(
     on_batch: Callable[[int, int], None] | None = None,
 ) -> ChunkCounts:
     """Score a prepared chunk (unless done before a restart), write its errors and part file,
-    and return its counts. `on_batch(documents, tokens)` reports progress as batches finish."""
+    and return its counts. `on_batch(documents, tokens)` reports progress as the model's batches finish."""
     if prepared.done is not None:
         return prepared.done
-    records = prepared.records
-    real, padded = scorer.real_tokens, scorer.padded_tokens
-    busy = time.perf_counter()
+    real, padded, busy = scorer.real_tokens, scorer.padded_tokens, scorer.busy_seconds
     todo = [k for k, failure in enumerate(prepared.failures) if failure is None]
-    scored = iter(score_isolated(scorer, None, [prepared.token_ids[k] for k in todo]) if todo else [])
+    tokens = [prepared.token_ids[k] for k in todo]
+    scored = iter(score_isolated(scorer, None, tokens, on_batch=on_batch) if todo else [])
     results: list[DocScore] = [next(scored) if failure is None else failed(failure) for failure in prepared.failures]
-    busy = time.perf_counter() - busy
-    if on_batch is not None:
-        on_batch(len(records), sum(r.n_tokens for r in results))
+    if on_batch is not None:  # documents that never reach the model: unreadable, untokenizable
+        on_batch(len(prepared.records) - len(todo), 0)
     counts, errors = account(prepared, results, job.settings.on_error)
     counts.real_tokens, counts.padded_tokens = scorer.real_tokens - real, scorer.padded_tokens - padded
-    counts.busy_seconds = busy
+    counts.busy_seconds = scorer.busy_seconds - busy
     rundir.write_chunk(prepared.source, prepared.chunk, score_table(prepared, results), errors)
     return counts
 

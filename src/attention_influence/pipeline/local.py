@@ -23,13 +23,19 @@ from attention_influence.scoring.memory import peak_memory_bytes
 
 
 def build_scorer(job: ScoreJob, loaded: LoadedModel) -> Scorer:
-    settings = job.settings
-    options = dict(max_length=settings.max_length, truncate=settings.truncate, shared_prefix=settings.shared_prefix)
-    if settings.batch_tokens is not None:
-        options["batch_tokens"] = settings.batch_tokens
-    if settings.compile:
-        options["compile"] = True
-    return Scorer(loaded, list(job.heads), **options)
+    """The job's Scorer; None settings take the engine's per-device defaults (sizes from the
+    device's memory, packing and compilation on CUDA)."""
+    s = job.settings
+    return Scorer(
+        loaded,
+        list(job.heads),
+        max_length=s.max_length,
+        truncate=s.truncate,
+        batch_tokens=s.batch_tokens,
+        shared_prefix=s.shared_prefix,
+        compile=s.compile,
+        pack=s.pack,
+    )
 
 
 def load_job_model(job: ScoreJob, device: str | None = None) -> LoadedModel:

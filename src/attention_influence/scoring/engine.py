@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import torch
 
+from attention_influence.config import MIN_LENGTH
 from attention_influence.errors import ModelError, SettingError
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.masking import enable_masking, mask_heads, validate_heads
@@ -96,9 +97,11 @@ class Scorer:
         self.tokenizer.model_max_length = 1 << 40  # windows are ours to cut; silence the warning
         enable_masking(self.model)
         self.heads = validate_heads(self.model, parse_heads(heads).heads)
-        self.max_length = max_length or min(loaded.max_context, MAX_DEFAULT_LENGTH)
-        if self.max_length < 2:
-            raise SettingError("max_length", f"must be at least 2, got {self.max_length}")
+        self.max_length = min(loaded.max_context, MAX_DEFAULT_LENGTH) if max_length is None else max_length
+        if not MIN_LENGTH <= self.max_length <= loaded.max_context:
+            raise SettingError(
+                "max_length", f"must be in [{MIN_LENGTH}, {loaded.max_context}] (the model's context), got {max_length}"
+            )
         for name, value in (("batch_tokens", batch_tokens), ("chunk_tokens", chunk_tokens)):
             if value is not None and value < 1:
                 raise SettingError(name, f"must be at least 1, got {value}")
