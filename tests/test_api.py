@@ -8,7 +8,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from attention_influence import run, score_corpus, select
-from attention_influence.corpus.writers import list_files
+from attention_influence.runs import RunDir
 
 
 def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> None:
@@ -24,12 +24,8 @@ def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> Non
     assert (summary.records, summary.scored, summary.unscored, summary.errors) == (6, 4, 1, 1)
     assert result["score"].scored == summary.scored
     assert result["selection"]["domains"] == report["domains"] and report["domains"]["math"]["selected"] == 2
-    a = {
-        r["id"]: r for r in pq.ParquetDataset(list_files(str(tmp_path / "a" / "scores"), ".parquet")).read().to_pylist()
-    }
-    b = {
-        r["id"]: r for r in pq.ParquetDataset(list_files(str(tmp_path / "b" / "scores"), ".parquet")).read().to_pylist()
-    }
+    a = {r["id"]: r for r in pq.ParquetDataset(RunDir(tmp_path / "a").parts()).read().to_pylist()}
+    b = {r["id"]: r for r in pq.ParquetDataset(RunDir(tmp_path / "b").parts()).read().to_pylist()}
     assert {k: r["score"] for k, r in a.items()} == {k: r["score"] for k, r in b.items()}
     assert a["x"]["reason"] == "fewer than 2 tokens"
     short, error = [json.loads(line) for line in (tmp_path / "b" / "errors.jsonl").read_text().splitlines()]

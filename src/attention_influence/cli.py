@@ -113,7 +113,10 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--no-compile", dest="compile", action="store_false", help="never compile")
     g.add_argument(
-        "--pack", action="store_true", default=None, help="pack documents into rows without padding (default: on for CUDA)"
+        "--pack",
+        action="store_true",
+        default=None,
+        help="pack documents into rows without padding (default: on for CUDA)",
     )
     g.add_argument("--no-pack", dest="pack", action="store_false", help="one document (window) per row")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -15,8 +15,8 @@ import pytest
 
 from attention_influence import score_corpus, select
 from attention_influence.corpus.readers import INVALID_UTF8, expand_inputs, read_range, read_records
-from attention_influence.corpus.writers import list_files
 from attention_influence.pipeline.ledger import BadRecordError
+from attention_influence.runs import RunDir
 from attention_influence.runs.plan import shard_plan
 from tests.corpus.bad_corpus import FLAGGED, GOOD, JSONL_LINES, write_bad_corpus
 
@@ -111,7 +111,7 @@ def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
     out = tmp_path / "run"
     summary = score_corpus(str(root), str(out), HEADS, embedded, chunk_docs=64, progress=False)
 
-    scores = pq.ParquetDataset(list_files(str(out / "scores"), ".parquet")).read().to_pylist()
+    scores = pq.ParquetDataset(RunDir(out).parts()).read().to_pylist()
     listed = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]
     scored = [s for s in scores if s["score"] is not None]
     assert len(scored) + len(listed) == len(read) == summary.records

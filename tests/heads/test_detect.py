@@ -5,7 +5,7 @@ import torch
 
 from attention_influence.cli import main
 from attention_influence.heads import detect_heads, parse_heads, top_heads, verify_heads
-from attention_influence.heads.detect import answer_accuracy, draw_probe_count
+from attention_influence.heads.detect import draw_probe_count, probe_accuracies
 from attention_influence.heads.probes import make_probes, read_sentence_texts, sentence_pool
 
 
@@ -52,9 +52,9 @@ def test_verify_draws_rotate_over_the_probes_and_compare_with_the_same_probes(em
     for draw in result["random_draws"]:  # each draw: its own heads, on its own probe, against (a) on that probe
         (i,) = draw["probes"]
         assert draw["accuracy"] == pytest.approx(
-            answer_accuracy(embedded.model, [probes[i]], map(tuple, draw["heads"]))
+            probe_accuracies(embedded.model, [probes[i]], map(tuple, draw["heads"]))[0]
         )
-        assert draw["unmasked"] == pytest.approx(answer_accuracy(embedded.model, [probes[i]]))
+        assert draw["unmasked"] == pytest.approx(probe_accuracies(embedded.model, [probes[i]])[0])
         assert draw["ratio"] == pytest.approx(draw["accuracy"] / draw["unmasked"])
     draws = result["random_draws"]
     assert result["random_ratio"] == pytest.approx(

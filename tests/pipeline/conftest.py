@@ -10,7 +10,7 @@ import fsspec
 import pyarrow.parquet as pq
 import pytest
 
-from attention_influence.corpus.writers import list_files
+from attention_influence.runs import RunDir
 
 
 def write_corpus(folder: Path, math: list[str], prose: list[str]) -> Path:
@@ -42,7 +42,7 @@ def scores_by_id(out: Path | str) -> dict[str, tuple[float, float, float]]:
     """id -> (loss_base, loss_masked, score) over every score file (path or fsspec URL); fails on
     a duplicated id."""
     rows = []
-    for path in list_files(f"{out}/scores", ".parquet"):
+    for path in RunDir(out).parts():
         with fsspec.open(path, "rb") as f:
             rows += pq.read_table(f, columns=["id", "loss_base", "loss_masked", "score"]).to_pylist()
     ids = [r["id"] for r in rows]

@@ -16,8 +16,8 @@ import pyarrow.parquet as pq
 import pytest
 
 from attention_influence import score_corpus, select
-from attention_influence.corpus.writers import list_files
 from attention_influence.errors import RunError
+from attention_influence.runs import RunDir
 from tests.full_disk import FullMemoryFileSystem, fill, mount_tmpfs, unmount
 
 HEADS = "17:3,18:6"
@@ -62,7 +62,7 @@ def _check_stopped_cleanly(out: str) -> None:
     """After ENOSPC: every file a later step lists is complete; no temporary is left."""
     fs, _, (root,) = fsspec.get_fs_token_paths(out)
     assert not [p for p in fs.find(root) if ".tmp-" in p]
-    parts = list_files(f"{out}/scores", ".parquet")
+    parts = RunDir(out).parts()
     assert 1 <= len(parts) < math.ceil(len(DOCS) / 2)  # it stopped part-way
     for part in parts:
         with fsspec.open(part, "rb") as f:

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 
 from attention_influence import score_corpus, select
-from attention_influence.corpus.writers import list_files
 from attention_influence.errors import RunError
+from attention_influence.runs import RunDir
 
 HEADS = "17:3,18:6"
 REPO = Path(__file__).resolve().parents[2]
@@ -43,13 +43,13 @@ def test_sigkill_then_restart_gives_the_uninterrupted_scores(
     command += ["--out", str(out), "--chunk-docs", "2", "--no-progress", "--device", "cpu", "--dtype", "float32"]
     process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     deadline = time.monotonic() + 120
-    while not list_files(str(out / "scores"), ".parquet"):
+    while not RunDir(out).parts():
         assert process.poll() is None, process.stderr.read().decode()
         assert time.monotonic() < deadline, "no part file after 120 s"
         time.sleep(0.02)
     process.send_signal(signal.SIGKILL)
     process.wait()
-    parts_at_kill = len(list_files(str(out / "scores"), ".parquet"))
+    parts_at_kill = len(RunDir(out).parts())
     assert 1 <= parts_at_kill < 14  # 26 records in chunks of 2: killed mid-way
     with pytest.raises(RunError, match="1 of 1 shards not finished"):
         select(str(out))

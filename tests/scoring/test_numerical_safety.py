@@ -9,8 +9,8 @@ import pyarrow.parquet as pq
 import torch
 
 from attention_influence import score_corpus, select
-from attention_influence.corpus.writers import list_files
 from attention_influence.models import load_model
+from attention_influence.runs import RunDir
 
 DOCS = [
     "Tom has three apples and buys two more, so he has five apples in total.",
@@ -37,7 +37,7 @@ def test_an_infinite_embedding_spoils_only_its_document(tmp_path):
     summary = score_corpus(str(corpus.parent), str(out), "17:3,18:6", loaded, progress=False)
 
     assert (summary.records, summary.scored, summary.reasons) == (3, 2, {"non-finite loss": 1})
-    rows = {r["id"]: r for r in pq.ParquetDataset(list_files(str(out / "scores"), ".parquet")).read().to_pylist()}
+    rows = {r["id"]: r for r in pq.ParquetDataset(RunDir(out).parts()).read().to_pylist()}
     assert rows["d1"]["score"] is None and rows["d1"]["loss_base"] is None and rows["d1"]["reason"] == "non-finite loss"
     assert all(rows[i]["score"] is not None and abs(rows[i]["score"]) < 10 for i in ("d0", "d2"))
     (listed,) = [json.loads(line) for line in (out / "errors.jsonl").read_text().splitlines()]

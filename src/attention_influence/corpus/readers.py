@@ -163,12 +163,6 @@ def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain:
     return Record(source, row, rid, domain, text)
 
 
-def iter_raw(path: str) -> Iterator[tuple[int, object, str | None]]:
-    """(row, parsed object or None, error) for every row of a file."""
-    for row, obj, error, _ in iter_rows(path):
-        yield row, obj, error
-
-
 def iter_rows(
     path: str, text_field: str | None = None, start: int = 0
 ) -> Iterator[tuple[int, object, str | None, str | None]]:

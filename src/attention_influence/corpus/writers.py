@@ -76,15 +76,6 @@ def _json_line(row: dict) -> bytes:
         return (json.dumps(row) + "\n").encode()
 
 
-def list_files(folder: str, suffix: str) -> list[str]:
-    """Complete files under `folder` ending with `suffix`, sorted; hidden files (temporaries) skipped."""
-    fs, _, (local,) = fsspec.get_fs_token_paths(folder)
-    if not fs.exists(local):
-        return []
-    found = [p for p in fs.find(local) if p.endswith(suffix) and not p.rsplit("/", 1)[-1].startswith(".")]
-    return sorted(fs.unstrip_protocol(p) if "://" in folder else p for p in found)
-
-
 def create_exclusive(path: str, data: bytes) -> bool:
     """Write `path` only if it does not exist; False if it did. Atomic on local disks (a hard
     link to a complete temporary fails when the name exists); on object stores a check, then a

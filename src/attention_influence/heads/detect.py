@@ -58,16 +58,6 @@ def probe_accuracies(
     return accuracies
 
 
-def answer_accuracy(
-    model: torch.nn.Module,
-    probes: Sequence[Probe],
-    heads: Iterable[tuple[int, int]] = (),
-    progress: Progress | None = None,
-) -> float:
-    """Mean of `probe_accuracies` over `probes`."""
-    return sum(probe_accuracies(model, probes, heads, progress)) / max(len(probes), 1)
-
-
 def draw_probe_count(probes: int, draws: int, passes: int = VERIFY_PASSES) -> int:
     """Held-out probes each random draw is evaluated on: enough for every probe to serve
     `passes` times over all draws (all of them when there are few draws)."""

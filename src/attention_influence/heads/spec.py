@@ -28,9 +28,6 @@ class HeadSet:
     model_fingerprint: str | None = None  # set when read from a heads.json
     info: dict = field(default_factory=dict)
 
-    def as_string(self) -> str:
-        return ",".join(f"{layer}:{head}" for layer, head in self.heads)
-
 
 def parse_heads(spec: str | Path | list | HeadSet) -> HeadSet:
     """Read heads from a heads.json path, a "17:3,18:6" string or a list of pairs."""
