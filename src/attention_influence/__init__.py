@@ -6,6 +6,7 @@ See `attention_influence.api` for the Python API that mirrors the `attninf` comm
 from attention_influence.api import (
     DetectSettings,
     Fields,
+    GuardSettings,
     HeadSet,
     LoadedModel,
     ModelSettings,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DetectSettings",
     "Fields",
+    "GuardSettings",
     "HeadSet",
     "LoadedModel",
     "ModelSettings",

@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, SelectSettings, build
+from attention_influence.config import (
+    DetectSettings,
+    Fields,
+    GuardSettings,
+    ModelSettings,
+    ScoreSettings,
+    SelectSettings,
+    build,
+    select_settings,
+)
 from attention_influence.config import split_options as _split
 from attention_influence.errors import RunError, SettingError
 from attention_influence.heads import HeadSet, detect_heads, parse_heads, same_detection, shipped_heads
@@ -122,13 +131,16 @@ def run(
     **options,
 ) -> dict:
     """The whole job: heads (given, shipped, or detected), scores, the top fraction of each
-    domain, DIR/report.html. `options` are fields of ScoreSettings, SelectSettings, ModelSettings
-    and the engine's options. Returns {"heads", "score", "selection", "report"}; with several
+    domain behind the guard, DIR/report.html. `options` are fields of ScoreSettings,
+    SelectSettings (and the guard's thresholds, flat: min_tokens=32, ...), ModelSettings and the
+    engine's options. Returns {"heads", "score", "selection", "report"}; with several
     shards, selection and report wait for the last shard (None until then)."""
     engine_options, options = _engine_options(dict(options))
-    score_options, select_options, model_options = _split(options, ScoreSettings, SelectSettings, ModelSettings)
+    score_options, select_options, guard_options, model_options = _split(
+        options, ScoreSettings, SelectSettings, GuardSettings, ModelSettings
+    )
     score = score or build(ScoreSettings, **score_options)
-    selection = selection or build(SelectSettings, **select_options)
+    selection = selection or select_settings(**select_options, **guard_options)
     model_settings = _model_settings(model, model_options)
     loaded = model if isinstance(model, LoadedModel) else None
     if heads is None or engine == "local":  # load the model once, here: detection and scoring share it
@@ -177,6 +189,7 @@ def explain(text: str, model: LoadedModel | str | None, heads: HeadSet | str | l
 __all__ = [
     "DetectSettings",
     "Fields",
+    "GuardSettings",
     "HeadSet",
     "LoadedModel",
     "ModelSettings",

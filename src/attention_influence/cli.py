@@ -32,7 +32,8 @@ EXAMPLES = {
         examples:
           attninf select runs/demo --fraction 0.2
           attninf select runs/demo --fraction 0.1 --by tokens
-          attninf select runs/demo --fraction 0.2 --max-repetition 0.3
+          attninf select runs/demo --fraction 0.2 --max-repetition 0.2 --guard-min-tokens 32
+          attninf select runs/demo --no-guard                # rank every document (no exclusion)
     """,
     "report": """
         examples:
@@ -48,6 +49,16 @@ EXAMPLES = {
 }
 
 FLAGS = {"inputs": "CORPUS", "out": "--out", "fields": "--text-field"}  # settings whose flag is not --name
+GUARD_FLAGS = {  # GuardSettings field -> its flag on select and run
+    "min_tokens": "--guard-min-tokens",
+    "max_templated_lines": "--guard-max-templated",
+    "max_list_lines": "--guard-max-list",
+    "max_field_lines": "--guard-max-fields",
+    "max_digit_share": "--guard-max-digits",
+    "max_repetition": "--max-repetition",
+    "min_loss_base": "--guard-min-loss",
+}
+FLAGS |= GUARD_FLAGS | {"guard": "--no-guard", "run_a": "RUN_A", "run_b": "RUN_B"}
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -157,16 +168,37 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
+    from attention_influence.config import GuardSettings
+
     g = p.add_argument_group("selection")
     g.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain, (0, 1]")
     g.add_argument("--by", choices=["docs", "tokens"], default="docs", help="the fraction counts documents or tokens")
-    g.add_argument(
-        "--max-repetition",
-        type=float,
-        default=None,
-        metavar="X",
-        help="exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is above X",
+    g = p.add_argument_group(
+        "selection guard (docs/guard.md)",
+        "Documents whose text can be copied from its own structure (tables, listings, templated code) are "
+        "excluded before ranking; the fraction is still taken of all scored documents of a domain. Each excluded "
+        "document and its reason is written to DIR/excluded.parquet. A rule is off at 0 (minimums) or 1 (maximums).",
     )
+    g.add_argument("--no-guard", action="store_true", help="rank every scored document (no exclusion)")
+    d = GuardSettings()
+    help_of = {
+        "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens})",
+        "max_templated_lines": "exclude documents whose share of lines repeating an earlier line's template is above "
+        f"X (default: {d.max_templated_lines})",
+        "max_list_lines": f"exclude documents whose share of list-item lines is above X (default: {d.max_list_lines})",
+        "max_field_lines": "exclude documents whose share of text in short 'label: value' lines is above X "
+        f"(default: {d.max_field_lines})",
+        "max_digit_share": "exclude documents whose share of digits among letters and digits is above X "
+        f"(default: {d.max_digit_share})",
+        "max_repetition": "exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is "
+        f"above X (default: {d.max_repetition})",
+        "min_loss_base": "exclude documents whose base loss (nats/token) is below X: the model already predicts "
+        f"them (default: {d.min_loss_base}, for SmolLM2-135M; lower it for larger models)",
+    }
+    for name, flag in GUARD_FLAGS.items():
+        kind = int if name == "min_tokens" else float
+        g.add_argument(flag, dest=f"guard_{name}", type=kind, default=None, metavar="N" if kind is int else "X",
+                       help=help_of[name])  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -226,7 +258,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace):
     """The API's settings objects from the flags (validated as they are built)."""
-    from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, SelectSettings
+    from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, select_settings
 
     built = {}
     if hasattr(args, "device"):
@@ -251,7 +283,9 @@ def _settings(args: argparse.Namespace):
 
                 raise SettingError(name, f"must be an integer >= 1, got {value}")
     if hasattr(args, "fraction"):
-        built["select"] = SelectSettings(args.fraction, args.by, args.max_repetition)
+        thresholds = {name: getattr(args, f"guard_{name}") for name in GUARD_FLAGS}
+        thresholds = {name: value for name, value in thresholds.items() if value is not None}
+        built["select"] = select_settings(fraction=args.fraction, by=args.by, guard=not args.no_guard, **thresholds)
     if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):
         built["detect"] = DetectSettings(
             sentences=args.sentences,
@@ -299,15 +333,23 @@ def _print_selection(report: dict) -> None:
         return "-" if value is None else format(value, spec)
 
     print(
-        f"{'domain':<16}{'docs':>8}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}"
-        f"{'mean score':>12}{'mean rep':>10}{'too rep':>9}"
+        f"{'domain':<16}{'docs':>8}{'excluded':>10}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}"
+        f"{'mean score':>12}{'mean rep':>10}"
     )
     for domain, d in report["domains"].items():
+        excluded = sum(d.get("excluded", {}).values())
         print(
-            f"{domain:<16}{d['documents']:>8}{d['selected']:>8}{d['tokens']:>12,}"
+            f"{domain:<16}{d['documents']:>8}{excluded:>10}{d['selected']:>8}{d['tokens']:>12,}"
             f"{d['selected_tokens']:>12,}{fmt(d['threshold'], '.4f'):>11}{fmt(d.get('mean_score'), '.4f'):>12}"
-            f"{fmt(d.get('mean_repetition'), '.3f'):>10}{d.get('too_repetitive', 0):>9}"
+            f"{fmt(d.get('mean_repetition'), '.3f'):>10}"
         )
+    guard = report.get("guard") or {}
+    if not guard.get("enabled"):
+        print("guard: off (every scored document was ranked)")
+        return
+    counts = {rule: n for rule, n in report["total"].get("excluded", {}).items() if n}
+    reasons = ", ".join(f"{rule} {n:,}" for rule, n in counts.items()) or "none"
+    print(f"guard: excluded before ranking: {reasons}; each with its reason in {report.get('excluded_file')}")
 
 
 def _print_score(summary) -> None:

@@ -19,7 +19,8 @@ from attention_influence.corpus.writers import atomic_write_bytes
 from attention_influence.reports import plots
 from attention_influence.runs.rundir import HEADS, REPORT, SELECTION, SUMMARY, RunDir
 from attention_influence.runs.schema import text_hash
-from attention_influence.selection.select import selected_mask
+from attention_influence.selection.guard import excluded_mask
+from attention_influence.selection.select import guard_of, selected_mask
 
 EXCERPT_CHARS = 600
 SHOWN_DOCUMENTS = 5  # top and bottom, per domain
@@ -57,9 +58,7 @@ def domain_views(table: pa.Table, selection: dict | None) -> list[DomainView]:
         excluded = np.zeros(len(sub), dtype=bool)
         threshold = None
         if selection is not None:
-            limit = selection.get("max_repetition")
-            if limit is not None and "repetition" in sub.column_names:
-                excluded = pc.fill_null(pc.greater(sub["repetition"], limit), False).to_numpy(zero_copy_only=False)
+            excluded = excluded_mask(sub, guard_of(selection))
             selected = selected_mask(sub, selection)
             threshold = selection.get("domains", {}).get(domain, {}).get("threshold")
         views.append(DomainView(domain, sub, selected, excluded, threshold))
