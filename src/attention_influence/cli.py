@@ -37,8 +37,14 @@ EXAMPLES = {
     """,
     "report": """
         examples:
-          attninf report runs/demo                 # writes runs/demo/report.html
-          attninf report runs/demo --heads-file heads.json
+          attninf report runs/demo                 # writes runs/demo/report.html, explain/, control.json
+          attninf report runs/demo --no-model      # no explain pages, no random-heads control (no model loaded)
+          attninf report runs/demo --heads-file heads.json --control-docs 64
+    """,
+    "compare": """
+        examples:
+          attninf compare runs/fp32 runs/bf16
+          attninf compare runs/guard runs/no-guard --json compare.json
     """,
     "explain": """
         examples:
@@ -58,7 +64,7 @@ GUARD_FLAGS = {  # GuardSettings field -> its flag on select and run
     "max_repetition": "--max-repetition",
     "min_loss_base": "--guard-min-loss",
 }
-FLAGS |= GUARD_FLAGS | {"guard": "--no-guard", "run_a": "RUN_A", "run_b": "RUN_B"}
+FLAGS |= GUARD_FLAGS | {"guard": "--no-guard"}
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -232,6 +238,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("report", "write DIR/report.html: settings, heads, totals, per-domain plots and documents")
     p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score` (and `select`)")
     p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="do not load the run's model: no token-level explain pages, no random-heads control",
+    )
+    p.add_argument(
+        "--control-docs", type=int, default=32, help="documents per domain in the random-heads control (0: none)"
+    )
+    p.add_argument("--control-seed", type=int, default=0, help="seed of the control's sample and random heads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_model_args(p)
+    p = command("compare", "how two runs of the same corpus agree: overlap of their selections, rank correlation")
+    p.add_argument("run_a", metavar="RUN_A", help="a scored and selected run folder")
+    p.add_argument("run_b", metavar="RUN_B", help="another run of the same corpus")
+    p.add_argument("--json", metavar="FILE", default=None, help="also write the comparison as JSON to FILE")
     p = command("explain", "colour each token of a document by how much its loss rises when the heads are masked")
     p.add_argument(
         "doc",
@@ -384,7 +405,18 @@ def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "select":
         _print_selection(api.select(args.out, built["select"], progress=progress))
     elif args.command == "report":
-        print(f"wrote {api.report(args.out, heads_file=args.heads_file)}")
+        m = built["model"]
+        path = api.report(
+            args.out, args.heads_file, m.model, use_model=not args.no_model, device=m.device, dtype=m.dtype,
+            control_docs=args.control_docs, control_seed=args.control_seed, progress=progress,
+        )  # fmt: skip
+        print(f"wrote {path}")
+    elif args.command == "compare":
+        from attention_influence.reports.compare import format_comparison
+
+        print(format_comparison(api.compare(args.run_a, args.run_b, args.json)))
+        if args.json:
+            print(f"wrote {args.json}")
     elif args.command == "explain":
         from attention_influence.reports.command import explain_command
 
