@@ -799,15 +799,25 @@ def gen_league_table(rng: random.Random) -> str:
         scored, conceded = rng.randint(20, 70), rng.randint(20, 70)
         rows.append((3 * won + drawn, team, won + drawn + lost, won, drawn, lost, scored, conceded))
     rows.sort(reverse=True)
-    lines = [f"League table {rng.choice(['2022/23', '2023/24'])}", "Pos  Team                   P   W   D   L   GF  GA  Pts"]
+    lines = [
+        f"League table {rng.choice(['2022/23', '2023/24'])}",
+        "Pos  Team                   P   W   D   L   GF  GA  Pts",
+    ]
     for i, (points, team, played, won, drawn, lost, scored, conceded) in enumerate(rows, 1):
         lines.append(f"{i:<4} {team:<22} {played:<3} {won:<3} {drawn:<3} {lost:<3} {scored:<3} {conceded:<3} {points}")
     return "\n".join(lines)
 
 
 def gen_recipe_card(rng: random.Random) -> str:
-    lines = [f"{rng.choice(['Easy', 'Classic', 'Quick', 'Homemade'])} {rng.choice(NOUN).split()[-1].lower()} recipe", ""]
-    lines += [f"Prep time: {rng.randint(5, 30)} min", f"Cook time: {rng.randint(10, 90)} min", f"Serves: {rng.randint(2, 8)}"]
+    lines = [
+        f"{rng.choice(['Easy', 'Classic', 'Quick', 'Homemade'])} {rng.choice(NOUN).split()[-1].lower()} recipe",
+        "",
+    ]
+    lines += [
+        f"Prep time: {rng.randint(5, 30)} min",
+        f"Cook time: {rng.randint(10, 90)} min",
+        f"Serves: {rng.randint(2, 8)}",
+    ]
     lines += ["", "Ingredients"]
     lines += [f"- {rng.choice(QUANTITIES)} {item}" for item in rng.sample(INGREDIENTS, 11)]
     lines += ["", "Nutrition per serving"]
@@ -881,8 +891,13 @@ def gen_answer_key(rng: random.Random) -> str:
 
 def gen_worksheet(rng: random.Random) -> str:
     op = rng.choice(["+", "-", "x", "÷"])
-    lines = [f"Worksheet: {dict(zip('+-x÷', ['addition', 'subtraction', 'multiplication', 'division']))[op]}", "",
-             "Name: ____________   Date: ________", ""]
+    names = {"+": "addition", "-": "subtraction", "x": "multiplication", "÷": "division"}
+    lines = [
+        f"Worksheet: {names[op]}",
+        "",
+        "Name: ____________   Date: ________",
+        "",
+    ]
     for q in range(1, 21):
         a, b = rng.randint(10, 99), rng.randint(2, 40)
         a = a * b if op == "÷" else a
@@ -894,7 +909,9 @@ def gen_calendar(rng: random.Random) -> str:
     import calendar
 
     year, month = rng.randint(2020, 2026), rng.randint(1, 11)
-    text = calendar.TextCalendar().formatmonth(year, month) + "\n" + calendar.TextCalendar().formatmonth(year, month + 1)
+    text = (
+        calendar.TextCalendar().formatmonth(year, month) + "\n" + calendar.TextCalendar().formatmonth(year, month + 1)
+    )
     return "Calendar\n" + text
 
 

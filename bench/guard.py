@@ -173,6 +173,55 @@ def report_sample(docs: list[dict], settings: GuardSettings, fraction: float) ->
         print(f"  {doc['id']:9s} score {doc['score']:.3f} base {doc['loss_base']:.2f}: {reason or 'ranked'}")
 
 
+BROAD_MODULES = (  # standard-library modules none of the calibration parts uses
+    "os re json collections typing email.message http.client asyncio.base_events pathlib tarfile unittest.case "
+    "inspect dataclasses enum ast subprocess shutil xml.dom.minidom turtle tkinter pdb doctest optparse smtplib "
+    "imaplib ftplib mailbox plistlib sched selectors socket ssl threading multiprocessing.pool "
+    "concurrent.futures._base trace pstats cmd code codecs copy dis filecmp glob gzip hashlib hmac locale lzma "
+    "netrc numbers operator platform poplib pydoc quopri reprlib secrets shelve site stat symtable sysconfig "
+    "tabnanny tempfile timeit tomllib._parser traceback tracemalloc types uuid wave weakref webbrowser zipimport"
+).split()
+
+
+def real_text_rates(data: Path) -> None:
+    """How often each structure rule (no model needed) excludes large populations of real text on
+    this machine: every GSM8K problem with its worked answer, every wikitext-2 valid/test paragraph
+    over 300 characters, functions and classes and docstrings of 77 more standard-library modules,
+    npm's functions."""
+    import re
+
+    from build_calibration import npm_functions, stdlib_docstrings, stdlib_functions, wikitext_articles
+
+    problems = [json.loads(line) for f in ("train", "test") for line in (data / "gsm8k" / f"{f}.jsonl").open()]
+    gsm8k = [p["question"] + "\n" + p["answer"] for p in problems]
+    populations = {
+        "GSM8K question + answer": gsm8k,
+        "GSM8K, calculator annotations removed": [re.sub(r"<<[^>]*>>", "", t) for t in gsm8k],
+        "wikitext-2 paragraphs": [
+            p
+            for f in ("valid", "test")
+            for _, _, ps in wikitext_articles(data / "wikitext-2" / f"{f}.txt")
+            for p in ps
+            if len(p) > 300
+        ],
+        "Python stdlib functions and classes": [t for _, _, t in stdlib_functions(tuple(BROAD_MODULES))],
+        "Python stdlib docstrings": [d for _, d in stdlib_docstrings(tuple(BROAD_MODULES))],
+        "npm functions (JavaScript)": npm_functions(),
+    }
+    settings = GuardSettings()
+    rules = [("templated_lines", "max_templated_lines"), ("list_lines", "max_list_lines")]
+    rules += [("field_lines", "max_field_lines"), ("digit_share", "max_digit_share"), ("repetition", "max_repetition")]
+    print("\n## real text excluded by the structure rules (share of documents)")
+    print("| population | documents | " + " | ".join(c for c, _ in rules) + " | any |")
+    print("|---|---:|" + "---:|" * (len(rules) + 1))
+    for name, texts in populations.items():
+        measures = [text_measures(t) for t in texts]
+        hits = [[m[c] > getattr(settings, s) for c, s in rules] for m in measures]
+        shares = [sum(h[i] for h in hits) / len(hits) for i in range(len(rules))]
+        anyhit = sum(any(h) for h in hits) / len(hits)
+        print(f"| {name} | {len(texts):,} | " + " | ".join(f"{x:.2%}" for x in shares) + f" | {anyhit:.2%} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--fraction", type=float, default=0.3)
@@ -181,6 +230,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--cache", type=Path, help="JSON file of scores keyed by text, read and updated")
     parser.add_argument("--write-fixture-scores", action="store_true")
+    parser.add_argument("--real-text", action="store_true", help="also: the structure rules on large real populations")
+    parser.add_argument(
+        "--data", type=Path, default=Path("/work/shared/data"), help="GSM8K and wikitext-2 (--real-text)"
+    )
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     cache = json.loads(args.cache.read_text()) if args.cache and args.cache.is_file() else {}
@@ -197,6 +250,8 @@ def main() -> None:
     for name, docs in parts.items():
         report_part(name, docs, settings, args.fraction)
     report_sample(sample, settings, args.sample_fraction)
+    if args.real_text:
+        real_text_rates(args.data)
     if args.write_fixture_scores:
         scored = [d for docs in [*parts.values(), sample] for d in docs]
         lines = [json.dumps({"id": d["id"]} | {f: d[f] for f in SCORE_FIELDS}) for d in scored]
