@@ -118,3 +118,26 @@ def test_cli_prints_a_table_and_writes_json(two_runs, tmp_path, capsys):
     assert json.loads((tmp_path / "out.json").read_text())["domains"]["math"]["kept_both"] == 1
     assert main(["compare", a, str(tmp_path / "nothing")]) == 2
     assert "holds no run" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_head_sets_scored_with_the_embedded_model(tmp_path, embedded):
+    """Two real runs of the sample corpus (first 64 tokens of each document): the shipped heads
+    and three early-layer heads. They read the same files: joined on (source, row)."""
+    import torch
+
+    from tests.reports.test_report_sections import SAMPLE_CORPUS
+
+    torch.set_num_threads(1)
+    options = dict(max_length=64, truncate=True, fraction=0.25, min_tokens=0, write_report=False, progress=False)
+    a = api.run(str(SAMPLE_CORPUS), str(tmp_path / "shipped"), model=embedded, **options)
+    b = api.run(str(SAMPLE_CORPUS), str(tmp_path / "early"), "3:1,5:2,9:4", embedded, **options)
+    assert a["selection"] and b["selection"]
+    result = api.compare(str(tmp_path / "shipped"), str(tmp_path / "early"))
+    assert result["join"] == "source_row" and result["differ"] == ["heads"]
+    assert result["total"]["common"] == 36 and -1 <= result["total"]["spearman"] < 0.99
+    assert (
+        result["total"]["kept_a"]
+        == result["total"]["kept_b"]
+        == sum(d["selected"] for d in a["selection"]["domains"].values())
+    )
