@@ -62,7 +62,9 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     assert _kept(run_dir) == ["f", "g", "h"]  # ceil(0.3 x 10 documents), the best eligible ones
     assert (web["documents"], web["eligible"], web["selected"]) == (10, 5, 3)
     assert web["threshold"] == pytest.approx(0.30)
-    assert web["excluded"] == {"too_short": 1, "templated": 1, "list": 1, "repeated": 1, "predictable": 1}
+    assert web["excluded"] == {
+        "too_short": 1, "templated": 1, "list": 1, "fields": 0, "numeric": 0, "repeated": 1, "predictable": 1
+    }  # fmt: skip
     assert report["total"]["excluded"] == web["excluded"]
     assert report["guard"] == {f: getattr(GuardSettings(), f) for f in GuardSettings.__dataclass_fields__}
     excluded = pq.read_table(run_dir / "excluded.parquet").to_pylist()
@@ -98,7 +100,7 @@ def test_settings_switch_rules_or_the_guard_off(run_dir):
     assert pq.read_table(run_dir / "excluded.parquet").num_rows == 0  # no stale exclusions
     report = select(str(run_dir), fraction=0.3, min_tokens=0, max_templated_lines=1, min_loss_base=0)
     assert _kept(run_dir) == ["a-table", "c-short", "e-easy"]
-    assert report["domains"]["web"]["excluded"] == {"list": 1, "repeated": 1}  # only the rules still on
+    assert report["domains"]["web"]["excluded"] == {"list": 1, "fields": 0, "numeric": 0, "repeated": 1}  # rules on
     select(str(run_dir), SelectSettings(0.3, guard=GuardSettings(max_list_lines=0.9, max_repetition=0.7)))
     assert _kept(run_dir) == ["b-list", "d-looped", "f"]
 
