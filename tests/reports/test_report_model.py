@@ -59,3 +59,15 @@ def test_report_settings_are_checked(run_dir, capsys, flag, value, says):
     assert f"attninf: error: {flag}: {says}" in capsys.readouterr().err
     with pytest.raises(SettingError):
         api.report(str(run_dir), control_docs=True)
+
+
+def test_sections_say_when_there_is_no_selection_or_no_guard(run_dir):
+    api.select(str(run_dir), fraction=0.5, guard=False, write_documents=False)
+    api.report(str(run_dir), use_model=False)
+    page = (run_dir / "report.html").read_text()
+    assert "The guard was off for this selection" in page and '"select guard"' not in page
+    (run_dir / "selection.json").unlink()
+    api.report(str(run_dir), use_model=False)
+    page = (run_dir / "report.html").read_text()
+    assert page.count("No selection yet") == 2  # the domains table and the guard's section
+    assert "No threshold: nothing was selected" in page

@@ -329,7 +329,9 @@ def _kept_vs_rejected(v: DomainView) -> str:
 def _excluded_section(v: DomainView, selection: dict | None, texts: dict, links: dict) -> str:
     anchor = f'<h3 id="excluded-{_esc(v.name)}">Excluded by the guard</h3>'
     guard = (selection or {}).get("guard") or {}
-    if not selection or not guard.get("enabled"):
+    if not selection:
+        return anchor + '<p class="note">No selection yet (run <code>attninf select</code>).</p>'
+    if not guard.get("enabled"):
         return anchor + '<p class="note">The guard was off for this selection: every document was ranked.</p>'
     counts = selection.get("domains", {}).get(v.name, {}).get("excluded", {})
     labels = {rule.name: rule.label.split(" {")[0].split(":")[0] for rule in RULES}
