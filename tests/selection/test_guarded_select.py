@@ -174,3 +174,13 @@ def test_an_unmeasured_row_is_not_excluded_by_that_rule(tmp_path):
     fake_run(str(tmp_path / "run"), [score_rows(rows)])  # measures null
     assert select(str(tmp_path / "run"), write_documents=False)["domains"]["web"]["selected"] == 1
     assert pa.Table.from_pylist(rows).num_rows == 1
+
+
+def test_excluded_documents_are_written_on_an_fsspec_url():
+    rows = [dict(id=f"d{i}", domain="web", source="/c/a.jsonl", row=i, n_tokens=10 + 100 * i, loss_base=2.0,
+                 score=0.1 * i) | FINE for i in range(3)]  # fmt: skip
+    fake_run("memory://guarded-run", [score_rows(rows)])
+    report = select("memory://guarded-run", fraction=0.5, write_documents=False)
+    assert report["excluded_file"] == "memory:///guarded-run/excluded.parquet"
+    excluded = RunDir("memory://guarded-run").read_excluded(["id", "rule", "reason"]).to_pylist()
+    assert excluded == [{"id": "d0", "rule": "too_short", "reason": "too short: 10 tokens < 64"}]
