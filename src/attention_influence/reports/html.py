@@ -23,6 +23,7 @@ import pyarrow.compute as pc
 from attention_influence.config import Fields
 from attention_influence.corpus.writers import atomic_write_bytes
 from attention_influence.errors import RunError
+from attention_influence.models import LoadedModel
 from attention_influence.reports import plots
 from attention_influence.reports.stats import spearman
 from attention_influence.reports.texts import fetch_texts
@@ -440,7 +441,7 @@ def build_report(
 def write_report(
     out: str,
     heads_file: str | None = None,
-    model=None,
+    model: LoadedModel | str | None = None,
     *,
     use_model: bool = True,
     device: str = "auto",
@@ -492,10 +493,12 @@ def write_report(
     return path
 
 
-def run_model(manifest: dict, model, device: str = "auto", dtype: str = "auto"):
+def run_model(
+    manifest: dict, model: LoadedModel | str | None, device: str = "auto", dtype: str = "auto"
+) -> LoadedModel:
     """The run's model: `model` when it is a LoadedModel with the run's weights, else the model
     the manifest names, loaded; RunError when the weights are not the ones the run scored with."""
-    from attention_influence.models import LoadedModel, load_model
+    from attention_influence.models import load_model
 
     loaded = model if isinstance(model, LoadedModel) else load_model(model or manifest["model"]["name"], device, dtype)
     if loaded.fingerprint != manifest["model"]["fingerprint"]:
