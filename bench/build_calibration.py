@@ -630,6 +630,372 @@ def build(data: Path) -> tuple[list[dict], list[dict], set[str]]:
     return dev, held, packages
 
 
+# ---------------------------------------------------------------- dev2: a wider development part
+#
+# Built after the first held-out check, to measure the rule on more kinds than dev has: boilerplate
+# from system files (C headers, stdlib data tables, npm package.json files, logs, tables of the
+# tz database and /etc/services, dpkg status, licence texts) and from new generators (spec sheets,
+# league tables, recipes, contacts, value tables, answer keys, worksheets, calendars), and real
+# text of other kinds (JavaScript from npm, other stdlib modules, the Python language reference).
+
+NPM = Path("/usr/lib/node_modules/npm")
+DEV2_CODE_MODULES = ("json.decoder", "argparse", "datetime", "logging", "tokenize", "zipfile", "configparser")
+INCLUDE = Path("/usr/include/linux")
+
+
+def npm_functions() -> list[str]:
+    """Top-level functions and classes of npm's own sources (lib/), 400-1800 characters."""
+    found = []
+    block = re.compile(
+        r"^(?:async function|function|class|const \w+ = (?:async )?(?:\([^)]*\)|\w+) =>)[^\n]*\{\n.*?^\}\n", re.S | re.M
+    )
+    for path in sorted((NPM / "lib").rglob("*.js")):
+        for match in block.finditer(path.read_text(encoding="utf-8")):
+            text = match.group(0)
+            if 400 <= len(text) <= 1800 and text.count("\n") >= 8:
+                found.append(text)
+    return found
+
+
+def language_reference(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(topic, section) of the Python language reference (pydoc_data.topics), 600-1800 characters
+    of prose paragraphs (code samples left in)."""
+    from pydoc_data.topics import topics
+
+    found = []
+    for name in sorted(topics):
+        paragraphs = [p.strip() for p in topics[name].split("\n\n") if p.strip()]
+        doc = ""
+        for paragraph in paragraphs:
+            if len(doc) + len(paragraph) > 1800:
+                break
+            doc += paragraph + "\n\n"
+        doc = doc.strip()
+        if len(doc) >= 600 and sum(len(p.split()) >= 12 for p in doc.split("\n\n")) >= 2:
+            found.append((name, doc))
+    return rng.sample(found, n)
+
+
+def c_defines(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(header, text): 25-40 consecutive lines of a Linux UAPI header that are mostly #define."""
+    docs = []
+    for path in rng.sample(sorted(INCLUDE.glob("*.h")), len(list(INCLUDE.glob("*.h")))):
+        lines = path.read_text(encoding="utf-8", errors="replace").splitlines()
+        for start in range(0, max(0, len(lines) - 30), 10):
+            window = lines[start : start + 32]
+            if sum(line.startswith("#define") for line in window) >= 24:
+                docs.append((path.name, "\n".join(window)))
+                break
+        if len(docs) == n:
+            break
+    return docs
+
+
+def stdlib_data_tables() -> list[tuple[str, str]]:
+    """(module, excerpt) of tables in the standard library's sources: a code page's decoding table,
+    the HTML entity table, the locale alias table."""
+    out = []
+    source = inspect.getsource(importlib.import_module("encodings.cp1252"))
+    start = source.index("decoding_table = (")
+    out.append(("encodings.cp1252", "\n".join(source[start:].splitlines()[40:76])))
+    source = inspect.getsource(importlib.import_module("html.entities"))
+    start = source.index("name2codepoint = {")
+    out.append(("html.entities", "\n".join(source[start:].splitlines()[:36])))
+    source = inspect.getsource(importlib.import_module("locale"))
+    start = source.index("locale_alias = {")
+    out.append(("locale", "\n".join(source[start:].splitlines()[200:236])))
+    return out
+
+
+def npm_package_files(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(package, package.json text) of npm's bundled packages, 700-1800 characters."""
+    paths = sorted((NPM / "node_modules").glob("*/package.json"))
+    docs = []
+    for path in rng.sample(paths, len(paths)):
+        text = path.read_text(encoding="utf-8")
+        if 700 <= len(text) <= 1800:
+            docs.append((f"{path.parent.name} ({json.loads(text).get('license', '?')})", text))
+        if len(docs) == n:
+            break
+    return docs
+
+
+def log_excerpts(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(file, 30 consecutive lines) of this machine's dpkg log."""
+    lines = Path("/var/log/dpkg.log").read_text(encoding="utf-8", errors="replace").splitlines()
+    starts = sorted(rng.sample(range(0, max(1, len(lines) - 30)), n))
+    return [("/var/log/dpkg.log", "\n".join(lines[s : s + 30])) for s in starts]
+
+
+def table_excerpts(rng: random.Random) -> list[tuple[str, str, str]]:
+    """(kind, source, 30 lines) of tab-separated system tables: the tz database's zone1970.tab
+    and /etc/services (comments left out)."""
+    out = []
+    for kind, path in (("tz_table", "/usr/share/zoneinfo/zone1970.tab"), ("services_table", "/etc/services")):
+        lines = [line for line in Path(path).read_text(encoding="utf-8").splitlines() if not line.startswith("#")]
+        for _ in range(2):
+            start = rng.randrange(0, len(lines) - 30)
+            out.append((kind, path, "\n".join(lines[start : start + 30])))
+    return out
+
+
+def dpkg_stanzas(rng: random.Random, n: int) -> list[tuple[str, str]]:
+    """(package, stanza) of /var/lib/dpkg/status with its Description, 600-1800 characters."""
+    stanzas = Path("/var/lib/dpkg/status").read_text(encoding="utf-8", errors="replace").split("\n\n")
+    picked = []
+    for stanza in rng.sample(stanzas, len(stanzas)):
+        if 600 <= len(stanza) <= 1800:
+            picked.append((stanza.split("\n", 1)[0].removeprefix("Package: "), stanza))
+        if len(picked) == n:
+            break
+    return picked
+
+
+def licence_texts(n: int) -> list[tuple[str, str]]:
+    """(licence, its first 1,400 characters cut at a paragraph) of /usr/share/common-licenses."""
+    out = []
+    for name in ("Apache-2.0", "GPL-3", "MPL-2.0")[:n]:
+        text = Path("/usr/share/common-licenses", name).read_text(encoding="utf-8")
+        out.append((name, text[: text.rfind("\n\n", 0, 1400)].strip()))
+    return out
+
+
+STREETS = "Oak Street|Mill Road|Station Avenue|High Street|Park Lane|Church Road|River Way|Hill Crescent".split("|")
+TOWNS = "Springfield|Riverton|Lakeside|Fairview|Greenwood|Maple Falls|Brookhaven|Westbury".split("|")
+TEAMS = "Rovers|United|City|Athletic|Wanderers|Rangers|Albion|Town|Harriers|Olympic|Dynamo|Celtic".split("|")
+INGREDIENTS = (
+    "flour|sugar|butter|eggs|milk|salt|baking powder|vanilla extract|olive oil|garlic|onion|tomatoes|"
+    "basil|black pepper|lemon juice|honey|rice|chicken stock|carrots|celery|parsley|cinnamon|yogurt|oats"
+).split("|")
+QUANTITIES = "1 cup|2 cups|1/2 cup|1 tbsp|2 tbsp|1 tsp|1/2 tsp|200 g|100 g|2|3|1 pinch|250 ml|1 can".split("|")
+
+
+def gen_spec_sheet(rng: random.Random) -> str:
+    name = f"{rng.choice(ADJ)} {rng.choice(NOUN)}"
+    specs = [
+        ("Brand", rng.choice(["Nordvik", "Alto", "Kessler", "Brightline", "Orlo"])),
+        ("Model", f"{rng.choice('ABCXZ')}{rng.randint(100, 999)}-{rng.choice(['S', 'M', 'L', 'XL'])}"),
+        ("Colour", rng.choice(COLORS)),
+        ("Material", rng.choice(["Stainless steel", "Aluminium", "ABS plastic", "Bamboo", "Glass"])),
+        ("Dimensions", f"{rng.randint(10, 60)} x {rng.randint(10, 60)} x {rng.randint(5, 40)} cm"),
+        ("Weight", f"{rng.randint(2, 95) / 10} kg"),
+        ("Power", f"{rng.choice([600, 800, 1000, 1200, 1500])} W"),
+        ("Voltage", rng.choice(["220-240 V", "110-120 V"])),
+        ("Capacity", f"{rng.choice([0.5, 1, 1.5, 1.7, 2])} L"),
+        ("Warranty", f"{rng.randint(1, 5)} years"),
+        ("Country of origin", rng.choice(["Germany", "China", "Poland", "Vietnam", "Italy"])),
+        ("EAN", str(rng.randint(10**12, 10**13 - 1))),
+        ("In the box", f"{name}, user manual, power cord"),
+        ("Rating", f"{rng.randint(30, 50) / 10} out of 5 ({rng.randint(5, 900)} reviews)"),
+    ]
+    return f"{name} - technical specifications\n\n" + "\n".join(f"{k}: {v}" for k, v in specs)
+
+
+def gen_league_table(rng: random.Random) -> str:
+    teams = rng.sample([f"{rng.choice(TOWNS)} {t}" for t in TEAMS], 10)
+    rows = []
+    for team in teams:
+        won, drawn, lost = rng.randint(3, 20), rng.randint(2, 10), rng.randint(3, 18)
+        scored, conceded = rng.randint(20, 70), rng.randint(20, 70)
+        rows.append((3 * won + drawn, team, won + drawn + lost, won, drawn, lost, scored, conceded))
+    rows.sort(reverse=True)
+    lines = [
+        f"League table {rng.choice(['2022/23', '2023/24'])}",
+        "Pos  Team                   P   W   D   L   GF  GA  Pts",
+    ]
+    for i, (points, team, played, won, drawn, lost, scored, conceded) in enumerate(rows, 1):
+        lines.append(f"{i:<4} {team:<22} {played:<3} {won:<3} {drawn:<3} {lost:<3} {scored:<3} {conceded:<3} {points}")
+    return "\n".join(lines)
+
+
+def gen_recipe_card(rng: random.Random) -> str:
+    lines = [
+        f"{rng.choice(['Easy', 'Classic', 'Quick', 'Homemade'])} {rng.choice(NOUN).split()[-1].lower()} recipe",
+        "",
+    ]
+    lines += [
+        f"Prep time: {rng.randint(5, 30)} min",
+        f"Cook time: {rng.randint(10, 90)} min",
+        f"Serves: {rng.randint(2, 8)}",
+    ]
+    lines += ["", "Ingredients"]
+    lines += [f"- {rng.choice(QUANTITIES)} {item}" for item in rng.sample(INGREDIENTS, 11)]
+    lines += ["", "Nutrition per serving"]
+    lines += [f"{k}: {rng.randint(2, 60)}{u}" for k, u in (("Fat", " g"), ("Carbohydrates", " g"), ("Protein", " g"))]
+    lines += [f"Calories: {rng.randint(150, 700)} kcal"]
+    return "\n".join(lines)
+
+
+def gen_contact_directory(rng: random.Random) -> str:
+    lines = [f"{rng.choice(TOWNS)} business directory", ""]
+    for _ in range(7):
+        first, last = rng.choice(FIRST), rng.choice(LAST)
+        place = rng.choice(PLACES)
+        lines += [
+            f"{last} & {rng.choice(LAST)} {rng.choice(['Ltd', 'GmbH', 'and Sons', 'Partners'])} ({place})",
+            f"{rng.randint(1, 180)} {rng.choice(STREETS)}, {rng.choice(TOWNS)}",
+            f"Tel. +44 {rng.randint(1000, 9999)} {rng.randint(100000, 999999)} | {first.lower()}@{last.lower()}.example",
+            "",
+        ]
+    return "\n".join(lines).rstrip()
+
+
+def gen_timetable(rng: random.Random) -> str:
+    stops = rng.sample(TOWNS + [p for p in PLACES[:6]], 8)
+    start = rng.randint(5, 8) * 60
+    lines = [f"Bus {rng.randint(10, 99)}: {stops[0]} - {stops[-1]}, Monday to Friday", ""]
+    for trip in range(6):
+        minute = start + trip * rng.choice([30, 40, 60])
+        times = []
+        for _ in stops:
+            times.append(f"{minute // 60:02d}:{minute % 60:02d}")
+            minute += rng.randint(3, 9)
+        lines.append(" ".join(times))
+    return "\n".join(["  ".join(f"{s[:10]:<10}" for s in stops)] + lines)
+
+
+def gen_value_table(rng: random.Random) -> str:
+    kind = rng.choice(["squares", "powers", "roots"])
+    start = rng.randint(1, 30)
+    lines = [f"Table of {kind} from {start} to {start + 24}", "n | value"]
+    for n in range(start, start + 25):
+        value = n * n if kind == "squares" else 2**n if kind == "powers" else round(n**0.5, 4)
+        lines.append(f"{n} | {value}")
+    return "\n".join(lines)
+
+
+def gen_prime_list(rng: random.Random) -> str:
+    limit = rng.choice([300, 400, 500])
+    primes = [p for p in range(2, limit) if all(p % d for d in range(2, int(p**0.5) + 1))]
+    return f"Prime numbers up to {limit}\n" + ", ".join(map(str, primes))
+
+
+def gen_trig_table(rng: random.Random) -> str:
+    import math
+
+    step = rng.choice([5, 6])
+    lines = ["Angle (deg)   sin      cos      tan"]
+    for degrees in range(0, 90, step):
+        r = math.radians(degrees)
+        lines.append(f"{degrees:<13} {math.sin(r):.4f}   {math.cos(r):.4f}   {math.tan(r):.4f}")
+    return "Trigonometric table\n" + "\n".join(lines)
+
+
+def gen_answer_key(rng: random.Random) -> str:
+    lines = [f"Answer key - Unit {rng.randint(1, 12)} test ({rng.choice(MATH_TOPICS)})", ""]
+    for q in range(1, 31):
+        answer = rng.choice(["A", "B", "C", "D"]) if rng.random() < 0.6 else str(rng.randint(-20, 150))
+        lines.append(f"{q}. {answer}")
+    return "\n".join(lines)
+
+
+def gen_worksheet(rng: random.Random) -> str:
+    op = rng.choice(["+", "-", "x", "÷"])
+    names = {"+": "addition", "-": "subtraction", "x": "multiplication", "÷": "division"}
+    lines = [
+        f"Worksheet: {names[op]}",
+        "",
+        "Name: ____________   Date: ________",
+        "",
+    ]
+    for q in range(1, 21):
+        a, b = rng.randint(10, 99), rng.randint(2, 40)
+        a = a * b if op == "÷" else a
+        lines.append(f"{q}) {a} {op} {b} = ______")
+    return "\n".join(lines)
+
+
+def gen_calendar(rng: random.Random) -> str:
+    import calendar
+
+    year, month = rng.randint(2020, 2026), rng.randint(1, 11)
+    text = (
+        calendar.TextCalendar().formatmonth(year, month) + "\n" + calendar.TextCalendar().formatmonth(year, month + 1)
+    )
+    return "Calendar\n" + text
+
+
+def build_dev2(data: Path, used: set[str]) -> tuple[list[dict], set[str]]:
+    """dev2 rows (none of their texts in `used`, the texts of dev and held-out) and Debian
+    packages whose files were used."""
+    rng = random.Random(20250715)
+    rows: list[dict] = []
+    packages: set[str] = set()
+
+    def add(domain: str, label: str, kind: str, source: str, text: str) -> None:
+        text = text.strip()
+        if text not in used:
+            rows.append(dict(domain=domain, label=label, kind=kind, source=source, text=text))
+
+    # real
+    problems = [json.loads(line) for line in (data / "gsm8k" / "train.jsonl").read_text(encoding="utf-8").splitlines()]
+    count = 0
+    for p in rng.sample(problems, 400):
+        text = p["question"].strip() + "\n" + p["answer"].strip()
+        if not any(p["question"].strip() in u for u in used) and count < 16:
+            add("math", "real", "worked_math", "gsm8k/train.jsonl", text)
+            count += 1
+    for text in rng.sample(npm_functions(), 8):
+        add("code", "real", "javascript", "npm lib/ (Artistic-2.0)", text)
+    functions = [f for f in stdlib_functions(DEV2_CODE_MODULES)]
+    for kind, module, text in rng.sample(functions, 8):
+        add("code", "real", kind, f"python3.11 stdlib: {module}", text)
+    for name, text in language_reference(rng, 8):
+        add("general", "real", "language_reference", f"python3.11 pydoc_data.topics: {name}", text)
+    articles = wikitext_articles(data / "wikitext-2" / "valid.txt")
+    paragraphs = [(t, p) for t, _, ps in articles for p in ps if 500 <= len(p) <= 1600 and p.count("<unk>") <= 2]
+    picked = 0
+    for title, paragraph in rng.sample(paragraphs, len(paragraphs)):
+        if paragraph not in used and picked < 8:
+            add("general", "real", "encyclopedia", f"wikitext-2/valid.txt: {title}", paragraph)
+            picked += 1
+
+    # boilerplate
+    for name, text in c_defines(rng, 2):
+        add("code", "boilerplate", "c_defines", f"/usr/include/linux/{name}", text)
+    for module, text in stdlib_data_tables()[:2]:
+        add("code", "boilerplate", "data_table", f"python3.11 stdlib: {module}", text)
+    for name, text in npm_package_files(rng, 2):
+        add("code", "boilerplate", "package_json", f"npm node_modules/{name}", text)
+    for name, text in log_excerpts(rng, 2):
+        add("code", "boilerplate", "log_file", name, text)
+    for name, text in dpkg_stanzas(rng, 2):
+        add("general", "boilerplate", "package_status", f"/var/lib/dpkg/status: {name}", text)
+        packages.add(name)
+    for kind, source, text in table_excerpts(rng):
+        add("general", "boilerplate", kind, source, text)
+        packages.add("tzdata" if kind == "tz_table" else "netbase")
+    for name, text in licence_texts(2):
+        add("general", "boilerplate", "licence_text", f"/usr/share/common-licenses/{name}", text)
+    for _ in range(2):
+        add("general", "boilerplate", "spec_sheet", "generated", gen_spec_sheet(rng))
+    for _ in range(2):
+        add("general", "boilerplate", "league_table", "generated", gen_league_table(rng))
+    for _ in range(2):
+        add("general", "boilerplate", "recipe_card", "generated", gen_recipe_card(rng))
+    for _ in range(2):
+        add("general", "boilerplate", "contact_directory", "generated", gen_contact_directory(rng))
+    for _ in range(2):
+        add("general", "boilerplate", "timetable", "generated", gen_timetable(rng))
+    for _ in range(2):
+        add("math", "boilerplate", "value_table", "generated", gen_value_table(rng))
+    for _ in range(2):
+        add("math", "boilerplate", "prime_list", "generated", gen_prime_list(rng))
+    for _ in range(2):
+        add("math", "boilerplate", "trig_table", "generated", gen_trig_table(rng))
+    for _ in range(2):
+        add("math", "boilerplate", "answer_key", "generated", gen_answer_key(rng))
+    for _ in range(2):
+        add("math", "boilerplate", "worksheet", "generated", gen_worksheet(rng))
+    for _ in range(2):
+        add("math", "boilerplate", "calendar", "generated", gen_calendar(rng))
+
+    rows.sort(key=lambda r: (r["domain"], r["label"], r["kind"]))
+    for i, row in enumerate(rows):
+        row["id"] = f"dev2-{row['domain']}-{i:03d}"
+    return rows, packages
+
+
 def first_license(package: str) -> str:
     """The licence names of a Debian package's copyright file (its License: fields, in order)."""
     path = DOC / package / "copyright"
@@ -650,9 +1016,16 @@ where its text comes from.
 | Python 3.11 standard library sources | real code (functions, classes) and documentation (docstrings) | PSF License Agreement (PSF-2.0) |
 | Node.js API documentation (`/usr/share/doc/nodejs/api/*.md`, `*.html`) | real documentation (markdown sections); page navigation (boilerplate) | MIT (Node.js licence) |
 | text generated by `bench/build_calibration.py` from its own templates and word pools | boilerplate: accessors, configs, listings, menus, tables, schedules, word lists | Apache-2.0 (this project) |
+| npm's sources (`/usr/lib/node_modules/npm/lib`) | dev2 real code (JavaScript) | Artistic-2.0 |
+| npm's bundled packages' `package.json` files | dev2 boilerplate; each document's `source` names the package and its licence | as named (ISC, MIT, ...) |
+| Python 3.11 `pydoc_data.topics` (the language reference) | dev2 real documentation | PSF-2.0 |
+| Linux UAPI headers (`/usr/include/linux`) | dev2 boilerplate (`#define` tables) | GPL-2.0 WITH Linux-syscall-note |
+| `/usr/share/common-licenses` | dev2 boilerplate (licence texts) | verbatim copying permitted by each licence |
+| `/var/log/dpkg.log` of the build machine | dev2 boilerplate (log lines) | machine-generated, no creative content |
 
 Debian packages whose `/usr/share/doc/PACKAGE/changelog.Debian.gz` or `copyright` file was used
-(boilerplate), with the licences their copyright file names:
+(boilerplate; dev2: `/var/lib/dpkg/status` stanzas, `/etc/services`, the tz database's
+`zone1970.tab`), with the licences their copyright file names:
 
 | package | licence (copyright file) |
 |---|---|
@@ -666,14 +1039,16 @@ def main() -> None:
     args = parser.parse_args()
     data = args.data if (args.data / "gsm8k").is_dir() else Path("/work/shared/data")
     dev, held, packages = build(data)
+    dev2, more = build_dev2(data, {row["text"] for row in dev + held})
+    packages |= more
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, rows in (("dev.jsonl", dev), ("heldout.jsonl", held)):
+    for name, rows in (("dev.jsonl", dev), ("heldout.jsonl", held), ("dev2.jsonl", dev2)):
         keys = ("id", "domain", "label", "kind", "source", "text")
         lines = [json.dumps({k: row[k] for k in keys}, ensure_ascii=False) for row in rows]
         (args.out / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
     table = "".join(f"| {p} | {first_license(p)} |\n" for p in sorted(packages))
     (args.out / "LICENSES.md").write_text(LICENSES_HEAD + table, encoding="utf-8")
-    for name, rows in (("dev", dev), ("held-out", held)):
+    for name, rows in (("dev", dev), ("held-out", held), ("dev2", dev2)):
         kinds: dict[str, int] = {}
         for row in rows:
             kinds[f"{row['domain']}/{row['label']}/{row['kind']}"] = (

@@ -6,6 +6,7 @@ See `attention_influence.api` for the Python API that mirrors the `attninf` comm
 from attention_influence.api import (
     DetectSettings,
     Fields,
+    GuardSettings,
     HeadSet,
     LoadedModel,
     ModelSettings,
@@ -13,6 +14,7 @@ from attention_influence.api import (
     ScoreSettings,
     ScoreSummary,
     SelectSettings,
+    compare,
     detect_heads,
     enable_masking,
     explain,
@@ -29,6 +31,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DetectSettings",
     "Fields",
+    "GuardSettings",
     "HeadSet",
     "LoadedModel",
     "ModelSettings",
@@ -36,6 +39,7 @@ __all__ = [
     "ScoreSummary",
     "Scorer",
     "SelectSettings",
+    "compare",
     "detect_heads",
     "enable_masking",
     "explain",

@@ -7,7 +7,16 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, SelectSettings, build
+from attention_influence.config import (
+    DetectSettings,
+    Fields,
+    GuardSettings,
+    ModelSettings,
+    ScoreSettings,
+    SelectSettings,
+    build,
+    select_settings,
+)
 from attention_influence.config import split_options as _split
 from attention_influence.errors import RunError, SettingError
 from attention_influence.heads import HeadSet, detect_heads, parse_heads, same_detection, shipped_heads
@@ -122,13 +131,16 @@ def run(
     **options,
 ) -> dict:
     """The whole job: heads (given, shipped, or detected), scores, the top fraction of each
-    domain, DIR/report.html. `options` are fields of ScoreSettings, SelectSettings, ModelSettings
-    and the engine's options. Returns {"heads", "score", "selection", "report"}; with several
+    domain behind the guard, DIR/report.html. `options` are fields of ScoreSettings,
+    SelectSettings (and the guard's thresholds, flat: min_tokens=32, ...), ModelSettings and the
+    engine's options. Returns {"heads", "score", "selection", "report"}; with several
     shards, selection and report wait for the last shard (None until then)."""
     engine_options, options = _engine_options(dict(options))
-    score_options, select_options, model_options = _split(options, ScoreSettings, SelectSettings, ModelSettings)
+    score_options, select_options, guard_options, model_options = _split(
+        options, ScoreSettings, SelectSettings, GuardSettings, ModelSettings
+    )
     score = score or build(ScoreSettings, **score_options)
-    selection = selection or build(SelectSettings, **select_options)
+    selection = selection or select_settings(**select_options, **guard_options)
     model_settings = _model_settings(model, model_options)
     loaded = model if isinstance(model, LoadedModel) else None
     if heads is None or engine == "local":  # load the model once, here: detection and scoring share it
@@ -147,7 +159,7 @@ def run(
         return result
     result["selection"] = select(str(out), selection, progress=progress)
     if write_report:
-        result["report"] = report(str(out))
+        result["report"] = report(str(out), model=loaded, progress=progress)  # the loaded model: not loaded twice
     return result
 
 
@@ -160,11 +172,46 @@ def _loading(settings: ModelSettings) -> dict:
     }
 
 
-def report(out: str, heads_file: str | None = None) -> str:
-    """Write DIR/report.html for a scored (and optionally selected) run; returns its path."""
+def report(
+    out: str,
+    heads_file: str | None = None,
+    model: LoadedModel | str | None = None,
+    *,
+    use_model: bool = True,
+    device: str = "auto",
+    dtype: str = "auto",
+    control_docs: int = 32,
+    control_seed: int = 0,
+    progress: bool = False,
+) -> str:
+    """Write DIR/report.html for a scored (and optionally selected) run; returns its path.
+
+    With `use_model` (the default), the run's model (`model`, or the one its manifest names,
+    loaded on `device` in `dtype`; its weights must be the run's) writes a token-level explain
+    page for every listed document (DIR/explain/) and computes the random-heads control on
+    `control_docs` documents per domain (DIR/control.json, seeded by `control_seed`; 0: none).
+    Both are cached in the run folder. `use_model=False` renders without them, and says so."""
     from attention_influence.reports.html import write_report
 
-    return write_report(out, heads_file)
+    if isinstance(control_docs, bool) or not isinstance(control_docs, int) or control_docs < 0:
+        raise SettingError("control_docs", f"must be an integer >= 0, got {control_docs!r}")
+    if isinstance(control_seed, bool) or not isinstance(control_seed, int) or control_seed < 0:
+        raise SettingError("control_seed", f"must be an integer >= 0, got {control_seed!r}")
+    return write_report(
+        out, heads_file, model, use_model=use_model, device=device, dtype=dtype, control_docs=control_docs,
+        seed=control_seed, progress=progress,
+    )  # fmt: skip
+
+
+def compare(run_a: str, run_b: str, json_file: str | None = None) -> dict:
+    """How two runs of the same corpus agree (two models, two head sets, bf16 against fp32, the
+    guard on and off): per domain, the overlap of their selections (Jaccard, and the share of
+    A's kept documents B also kept) and the Spearman correlation of their scores over the
+    documents both scored, joined on (source, row) when they read the same files, else on the
+    text hash. Written to `json_file` when given. RunError when they share no document."""
+    from attention_influence.reports.compare import compare_runs
+
+    return compare_runs(run_a, run_b, json_file)
 
 
 def explain(text: str, model: LoadedModel | str | None, heads: HeadSet | str | list, **options) -> list:
@@ -177,6 +224,7 @@ def explain(text: str, model: LoadedModel | str | None, heads: HeadSet | str | l
 __all__ = [
     "DetectSettings",
     "Fields",
+    "GuardSettings",
     "HeadSet",
     "LoadedModel",
     "ModelSettings",
@@ -184,6 +232,7 @@ __all__ = [
     "ScoreSummary",
     "Scorer",
     "SelectSettings",
+    "compare",
     "detect_heads",
     "enable_masking",
     "explain",

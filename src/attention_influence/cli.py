@@ -32,12 +32,19 @@ EXAMPLES = {
         examples:
           attninf select runs/demo --fraction 0.2
           attninf select runs/demo --fraction 0.1 --by tokens
-          attninf select runs/demo --fraction 0.2 --max-repetition 0.3
+          attninf select runs/demo --fraction 0.2 --max-repetition 0.2 --guard-min-tokens 32
+          attninf select runs/demo --no-guard                # rank every document (no exclusion)
     """,
     "report": """
         examples:
-          attninf report runs/demo                 # writes runs/demo/report.html
-          attninf report runs/demo --heads-file heads.json
+          attninf report runs/demo                 # writes runs/demo/report.html, explain/, control.json
+          attninf report runs/demo --no-model      # no explain pages, no random-heads control (no model loaded)
+          attninf report runs/demo --heads-file heads.json --control-docs 64
+    """,
+    "compare": """
+        examples:
+          attninf compare runs/fp32 runs/bf16
+          attninf compare runs/guard runs/no-guard --json compare.json
     """,
     "explain": """
         examples:
@@ -48,6 +55,16 @@ EXAMPLES = {
 }
 
 FLAGS = {"inputs": "CORPUS", "out": "--out", "fields": "--text-field"}  # settings whose flag is not --name
+GUARD_FLAGS = {  # GuardSettings field -> its flag on select and run
+    "min_tokens": "--guard-min-tokens",
+    "max_templated_lines": "--guard-max-templated",
+    "max_list_lines": "--guard-max-list",
+    "max_field_lines": "--guard-max-fields",
+    "max_digit_share": "--guard-max-digits",
+    "max_repetition": "--max-repetition",
+    "min_loss_base": "--guard-min-loss",
+}
+FLAGS |= GUARD_FLAGS | {"guard": "--no-guard"}
 
 
 class _Formatter(argparse.RawDescriptionHelpFormatter, argparse.ArgumentDefaultsHelpFormatter):
@@ -170,16 +187,37 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
+    from attention_influence.config import GuardSettings
+
     g = p.add_argument_group("selection")
     g.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain, (0, 1]")
     g.add_argument("--by", choices=["docs", "tokens"], default="docs", help="the fraction counts documents or tokens")
-    g.add_argument(
-        "--max-repetition",
-        type=float,
-        default=None,
-        metavar="X",
-        help="exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is above X",
+    g = p.add_argument_group(
+        "selection guard (docs/guard.md)",
+        "Documents whose text can be copied from its own structure (tables, listings, templated code) are "
+        "excluded before ranking; the fraction is still taken of all scored documents of a domain. Each excluded "
+        "document and its reason is written to DIR/excluded.parquet. A rule is off at 0 (minimums) or 1 (maximums).",
     )
+    g.add_argument("--no-guard", action="store_true", help="rank every scored document (no exclusion)")
+    d = GuardSettings()
+    help_of = {
+        "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens})",
+        "max_templated_lines": "exclude documents whose share of lines repeating an earlier line's template is above "
+        f"X (default: {d.max_templated_lines})",
+        "max_list_lines": f"exclude documents whose share of list-item lines is above X (default: {d.max_list_lines})",
+        "max_field_lines": "exclude documents whose share of text in short 'label: value' lines is above X "
+        f"(default: {d.max_field_lines})",
+        "max_digit_share": "exclude documents whose share of digits among letters and digits is above X "
+        f"(default: {d.max_digit_share})",
+        "max_repetition": "exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is "
+        f"above X (default: {d.max_repetition})",
+        "min_loss_base": "exclude documents whose base loss (nats/token) is below X: the model already predicts "
+        f"them (default: {d.min_loss_base}, for SmolLM2-135M; lower it for larger models)",
+    }
+    for name, flag in GUARD_FLAGS.items():
+        kind = int if name == "min_tokens" else float
+        g.add_argument(flag, dest=f"guard_{name}", type=kind, default=None, metavar="N" if kind is int else "X",
+                       help=help_of[name])  # fmt: skip
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -213,6 +251,21 @@ def build_parser() -> argparse.ArgumentParser:
     p = command("report", "write DIR/report.html: settings, heads, totals, per-domain plots and documents")
     p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score` (and `select`)")
     p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
+    p.add_argument(
+        "--no-model",
+        action="store_true",
+        help="do not load the run's model: no token-level explain pages, no random-heads control",
+    )
+    p.add_argument(
+        "--control-docs", type=int, default=32, help="documents per domain in the random-heads control (0: none)"
+    )
+    p.add_argument("--control-seed", type=int, default=0, help="seed of the control's sample and random heads")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    _add_model_args(p)
+    p = command("compare", "how two runs of the same corpus agree: overlap of their selections, rank correlation")
+    p.add_argument("run_a", metavar="RUN_A", help="a scored and selected run folder")
+    p.add_argument("run_b", metavar="RUN_B", help="another run of the same corpus")
+    p.add_argument("--json", metavar="FILE", default=None, help="also write the comparison as JSON to FILE")
     p = command("explain", "colour each token of a document by how much its loss rises when the heads are masked")
     p.add_argument(
         "doc",
@@ -239,7 +292,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _settings(args: argparse.Namespace):
     """The API's settings objects from the flags (validated as they are built)."""
-    from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, SelectSettings
+    from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, select_settings
 
     built = {}
     if hasattr(args, "device"):
@@ -262,7 +315,9 @@ def _settings(args: argparse.Namespace):
 
         check_engine_options(**_engine_options(args))
     if hasattr(args, "fraction"):
-        built["select"] = SelectSettings(args.fraction, args.by, args.max_repetition)
+        thresholds = {name: getattr(args, f"guard_{name}") for name in GUARD_FLAGS}
+        thresholds = {name: value for name, value in thresholds.items() if value is not None}
+        built["select"] = select_settings(fraction=args.fraction, by=args.by, guard=not args.no_guard, **thresholds)
     if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):
         built["detect"] = DetectSettings(
             sentences=args.sentences,
@@ -310,15 +365,23 @@ def _print_selection(report: dict) -> None:
         return "-" if value is None else format(value, spec)
 
     print(
-        f"{'domain':<16}{'docs':>8}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}"
-        f"{'mean score':>12}{'mean rep':>10}{'too rep':>9}"
+        f"{'domain':<16}{'docs':>8}{'excluded':>10}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}"
+        f"{'mean score':>12}{'mean rep':>10}"
     )
     for domain, d in report["domains"].items():
+        excluded = sum(d.get("excluded", {}).values())
         print(
-            f"{domain:<16}{d['documents']:>8}{d['selected']:>8}{d['tokens']:>12,}"
+            f"{domain:<16}{d['documents']:>8}{excluded:>10}{d['selected']:>8}{d['tokens']:>12,}"
             f"{d['selected_tokens']:>12,}{fmt(d['threshold'], '.4f'):>11}{fmt(d.get('mean_score'), '.4f'):>12}"
-            f"{fmt(d.get('mean_repetition'), '.3f'):>10}{d.get('too_repetitive', 0):>9}"
+            f"{fmt(d.get('mean_repetition'), '.3f'):>10}"
         )
+    guard = report.get("guard") or {}
+    if not guard.get("enabled"):
+        print("guard: off (every scored document was ranked)")
+        return
+    counts = {rule: n for rule, n in report["total"].get("excluded", {}).items() if n}
+    reasons = ", ".join(f"{rule} {n:,}" for rule, n in counts.items()) or "none"
+    print(f"guard: excluded before ranking: {reasons}; each with its reason in {report.get('excluded_file')}")
 
 
 def _print_score(summary) -> None:
@@ -353,7 +416,18 @@ def _dispatch(args: argparse.Namespace) -> None:
     if args.command == "select":
         _print_selection(api.select(args.out, built["select"], progress=progress))
     elif args.command == "report":
-        print(f"wrote {api.report(args.out, heads_file=args.heads_file)}")
+        m = built["model"]
+        path = api.report(
+            args.out, args.heads_file, m.model, use_model=not args.no_model, device=m.device, dtype=m.dtype,
+            control_docs=args.control_docs, control_seed=args.control_seed, progress=progress,
+        )  # fmt: skip
+        print(f"wrote {path}")
+    elif args.command == "compare":
+        from attention_influence.reports.compare import format_comparison
+
+        print(format_comparison(api.compare(args.run_a, args.run_b, args.json)))
+        if args.json:
+            print(f"wrote {args.json}")
     elif args.command == "explain":
         from attention_influence.reports.command import explain_command
 

@@ -139,21 +139,78 @@ class DetectSettings:
         _integer("verify_draw_probes", self.verify_draw_probes, 1, optional=True)
 
 
+def _number(name: str, value: Any, low: float) -> None:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) and value >= low
+    if not ok:
+        raise SettingError(name, f"must be a finite number >= {low:g}, got {value!r}")
+
+
+def _flag(name: str, value: Any) -> None:
+    if not isinstance(value, bool):
+        raise SettingError(name, f"must be true or false, got {value!r}")
+
+
+@dataclass(frozen=True)
+class GuardSettings:
+    """The selection guard (docs/guard.md, METHOD.md section 7): documents whose text can be
+    copied from structure earlier in the document are excluded before ranking, each with its
+    reason. Thresholds were measured on tests/fixtures/calibration; a rule is off at its neutral
+    value (min_tokens 0, min_loss_base 0, a max_* at 1); `enabled=False` turns every rule off."""
+
+    enabled: bool = True
+    min_tokens: int = 64  # tokens; the relative rise of a few dozen tokens is mostly noise
+    max_templated_lines: float = 0.45  # share of lines repeating an earlier line's template
+    max_list_lines: float = 0.5  # share of lines that are list items, not sentences
+    max_field_lines: float = 0.5  # share of the text in short "label: value" lines
+    max_digit_share: float = 0.5  # share of letters and digits that are digits
+    max_repetition: float = 0.3  # Gopher's duplicate word n-gram character fraction
+    min_loss_base: float = 0.8  # nats/token (SmolLM2-135M scale): the model already predicts the text
+
+    def __post_init__(self) -> None:
+        _flag("guard", self.enabled)
+        _integer("min_tokens", self.min_tokens, 0)
+        for name in ("max_templated_lines", "max_list_lines", "max_field_lines", "max_digit_share", "max_repetition"):
+            _fraction(name, getattr(self, name), closed_low=True)
+        _number("min_loss_base", self.min_loss_base, 0)
+
+
 BY = ("docs", "tokens")
 
 
 @dataclass(frozen=True)
 class SelectSettings:
-    """Per-domain top-fraction selection (METHOD.md section 4)."""
+    """Per-domain top-fraction selection (METHOD.md section 4), guarded (GuardSettings): the
+    fraction is taken of all scored documents of a domain, only the ones the guard lets through
+    are ranked. `guard` may be given as True/False (the default guard, or none)."""
 
     fraction: float = 0.2  # kept per domain, of documents or tokens
     by: str = "docs"
-    max_repetition: float | None = None  # exclude documents whose repetition is above it
+    guard: GuardSettings = field(default_factory=GuardSettings)
 
     def __post_init__(self) -> None:
         _fraction("fraction", self.fraction)
         _choice("by", self.by, BY)
-        _fraction("max_repetition", self.max_repetition, optional=True, closed_low=True)
+        if isinstance(self.guard, bool):
+            object.__setattr__(self, "guard", GuardSettings(enabled=self.guard))
+        if not isinstance(self.guard, GuardSettings):
+            raise SettingError("guard", f"must be a GuardSettings or true/false, got {type(self.guard).__name__}")
+
+
+GUARD_OPTIONS = tuple(f.name for f in fields(GuardSettings) if f.name != "enabled")
+
+
+def select_settings(**options: Any) -> SelectSettings:
+    """SelectSettings from keyword options: its own fields (fraction, by, guard) and the guard's
+    thresholds given flat (min_tokens=32, max_repetition=0.2, ...); `guard=False` turns the guard
+    off, and a threshold given with it is an error (it would have no effect)."""
+    thresholds = {name: options.pop(name) for name in GUARD_OPTIONS if name in options}
+    guard = options.pop("guard", True)
+    if thresholds:
+        if guard is False or (isinstance(guard, GuardSettings) and not guard.enabled):
+            name = next(iter(thresholds))
+            raise SettingError(name, "has no effect with the guard off (guard=False / --no-guard): drop one of them")
+        guard = replace(guard, **thresholds) if isinstance(guard, GuardSettings) else GuardSettings(**thresholds)
+    return build(SelectSettings, guard=guard, **options)
 
 
 def build(cls: type, **options: Any) -> Any:
@@ -182,10 +239,12 @@ def split_options(options: dict, *classes: type) -> list[dict]:
 __all__ = [
     "DetectSettings",
     "Fields",
+    "GuardSettings",
     "ModelSettings",
     "ScoreSettings",
     "SelectSettings",
     "build",
     "replace",
+    "select_settings",
     "split_options",
 ]

@@ -122,9 +122,9 @@ def test_selection_of_random_scores(rows, parts, fraction, by):
         finite = [r for r in picked if r["score"] is not None and math.isfinite(r["score"])]
         if not finite:  # nothing to select: one clear error
             with pytest.raises(RunError, match="nothing to select"):
-                select(out, fraction=fraction, by=by, write_documents=False)
+                select(out, fraction=fraction, by=by, write_documents=False, guard=False)
             return
-        report = select(out, fraction=fraction, by=by, write_documents=False)
+        report = select(out, fraction=fraction, by=by, write_documents=False, guard=False)  # the ranking alone
     assert report["total"]["documents"] == len(finite)
     for domain, d in report["domains"].items():
         scores = sorted((r["score"] for r in finite if r["domain"] == domain), reverse=True)

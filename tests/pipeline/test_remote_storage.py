@@ -20,12 +20,12 @@ def test_memory_urls_in_and_out(short_corpus, embedded, read_scores, same_scores
     inputs, out = "memory://attninf-in", "memory://attninf-run"
     for index in (0, 1):
         score_corpus(inputs, out, HEADS, embedded, chunk_docs=5, progress=False, num_shards=2, shard_index=index)
-    report = select(out, fraction=0.25)
+    report = select(out, fraction=0.25, guard=False)  # short documents: the storage is what is looked at
 
     local = tmp_path / "local"
     score_corpus(str(short_corpus), str(local), HEADS, embedded, chunk_docs=5, progress=False)
     same_scores(read_scores(out), read_scores(local))
-    expected = select(str(local), fraction=0.25)
+    expected = select(str(local), fraction=0.25, guard=False)
     want = {json.loads(line)["id"] for path in expected["files"] for line in open(path)}
     kept = [json.loads(line) for path in report["files"] for line in fs.cat(path).splitlines()]
     assert {d["id"] for d in kept} == want and len(kept) == report["total"]["selected"] == 6

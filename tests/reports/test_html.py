@@ -35,10 +35,14 @@ def sample_run(tmp_path_factory):
 def test_run_writes_self_contained_report(sample_run, capsys):
     page = (sample_run / "report.html").read_text()
     assert not re.search(r"https?://", page), "the report must not reference any external URL"
-    assert not re.search(r"""(src|href)=["'](?!data:|#)""", page), "only inline images and in-page links"
+    assert not re.search(r"""(src|href)=["'](?!data:|#|explain/[0-9a-f]{16}\.html")""", page), (
+        "only inline images, in-page links and the explain pages beside it"
+    )
+    for link in set(re.findall(r'href="(explain/[0-9a-f]{16}\.html)"', page)):
+        assert (sample_run / link).is_file()
     for domain in DOMAINS:
         assert f'id="domain-{domain}"' in page
-    assert page.count('src="data:image/png;base64,') == len(DOMAINS)
+    assert page.count('src="data:image/png;base64,') == 2 * len(DOMAINS) + 1  # two per domain, the control
     assert "corr(rep, score)" in page
     assert page.count("text not found") == 0  # excerpts were read back from the corpus
     scores = pq.read_table(sample_run / "scores").to_pylist()
@@ -46,7 +50,7 @@ def test_run_writes_self_contained_report(sample_run, capsys):
     for domain in DOMAINS:
         ranked = sorted((s for s in scores if s["domain"] == domain), key=lambda s: -s["score"])
         for doc in (ranked[0], ranked[-1]):  # top and bottom, with score, losses and an excerpt
-            row = page.split(f"<td>{doc['id']}</td>", 1)[1].split("</tr>", 1)[0]
+            row = re.split(rf">{doc['id']}</a></td>", page, maxsplit=1)[1].split("</tr>", 1)[0]
             assert f"<td>{doc['score']:.4f}</td><td>{doc['loss_base']:.4f}</td><td>{doc['loss_masked']:.4f}</td>" in row
             assert html.escape(corpus[doc["id"]][:40]) in row
 
@@ -55,10 +59,10 @@ def test_report_command_shows_head_heatmap(sample_run, tmp_path):
     heads = tmp_path / "heads.json"
     scores = [[round(0.01 * (layer + head), 3) for head in range(9)] for layer in range(30)]
     heads.write_text(json.dumps({"selected": [[3, 1], [5, 2], [9, 4]], "scores": scores}))
-    assert main(["report", str(sample_run), "--heads-file", str(heads)]) == 0
+    assert main(["report", str(sample_run), "--heads-file", str(heads), "--device", "cpu", "--no-progress"]) == 0
     page = (sample_run / "report.html").read_text()
     assert 'alt="head scores"' in page
-    assert page.count('src="data:image/png;base64,') == len(DOMAINS) + 1
+    assert page.count('src="data:image/png;base64,') == 2 * len(DOMAINS) + 1 + 1
 
 
 def test_report_renders_in_headless_chromium(sample_run, tmp_path):
@@ -96,10 +100,10 @@ def test_report_marks_exactly_the_selected_documents(sample_run):
     from attention_influence.runs.rundir import RunDir
     from attention_influence.selection import select
 
-    selection = select(str(sample_run), fraction=0.5, by="tokens", max_repetition=0.01)
+    selection = select(str(sample_run), fraction=0.5, by="tokens", max_repetition=0.01, min_tokens=0)
     views = domain_views(RunDir(sample_run).read_scores(), selection)
     marked = {v.table["id"][i].as_py() for v in views for i in range(len(v.table)) if v.selected[i]}
     written = {json.loads(line)["id"] for f in (sample_run / "selected").iterdir() for line in f.open()}
     assert marked == written
     excluded = {v.table["id"][i].as_py() for v in views for i in range(len(v.table)) if v.excluded[i]}
-    assert len(excluded) == selection["total"]["too_repetitive"]
+    assert len(excluded) == sum(selection["total"]["excluded"].values()) > 0

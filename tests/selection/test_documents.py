@@ -33,7 +33,7 @@ def test_selected_documents_keep_their_format_and_gain_scores(tmp_path):
     out = str(tmp_path / "run")
     fake_run(out, [_scores(rows[:4]), _scores(rows[4:])], [str(jsonl), str(parquet)])
 
-    report = select(out, fraction=0.5)
+    report = select(out, fraction=0.5, guard=False)  # ten-token rows: only the writing is looked at
 
     assert (report["domains"]["math"]["selected"], report["domains"]["code"]["selected"]) == (2, 1)
     assert report["domains"]["math"]["threshold"] == 2.0
@@ -58,6 +58,6 @@ def test_parquet_rows_are_taken_from_their_row_groups(tmp_path):
     out = str(tmp_path / "run")
     fake_run(out, [_scores(rows)], [str(parquet)])
 
-    (path,) = select(out, fraction=0.1)["files"]  # the five rows scored 9, in five different row groups
+    (path,) = select(out, fraction=0.1, guard=False)["files"]  # the five rows scored 9, in five row groups
     table = pq.read_table(path)
     assert table["n"].to_pylist() == [9, 19, 29, 39, 49] and table["attninf_score"].to_pylist() == [9.0] * 5

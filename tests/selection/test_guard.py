@@ -14,7 +14,15 @@ import pytest
 
 from attention_influence.errors import InputError, SettingError
 from attention_influence.measures import MEASURE_COLUMNS, text_measures
-from attention_influence.selection.guard import GUARD_COLUMNS, GuardSettings, excluded_mask, guard_reasons
+from attention_influence.selection.guard import (
+    GUARD_COLUMNS,
+    RULES,
+    GuardSettings,
+    excluded_mask,
+    guard_reasons,
+    guard_verdicts,
+    needed_columns,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 CALIBRATION = REPO / "tests" / "fixtures" / "calibration"
@@ -56,7 +64,7 @@ def _row(**values) -> dict:
     """A row that no rule excludes, with `values` replaced."""
     row = dict(score=0.3, loss_base=2.0, loss_masked=2.6, n_tokens=200)
     row |= dict(repetition=0.0, templated_lines=0.1, list_lines=0.1, function_words=0.3, compression_ratio=0.5)
-    return row | values
+    return row | dict(field_lines=0.0, digit_share=0.1) | values
 
 
 # ---------------------------------------------------------------- the rule
@@ -68,9 +76,12 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         _row(n_tokens=49, templated_lines=0.9),  # the first rule that holds is the reason
         _row(templated_lines=0.72),
         _row(list_lines=0.75),
+        _row(field_lines=0.93),
+        _row(digit_share=0.81),
         _row(repetition=0.5),
         _row(loss_base=0.43),
         _row(templated_lines=0.45, list_lines=0.5, repetition=0.3, loss_base=0.8, n_tokens=64),  # at the limits
+        _row(field_lines=0.5, digit_share=0.5),
     ]
     reasons = guard_reasons(pa.Table.from_pylist(rows)).to_pylist()
     assert reasons == [
@@ -78,10 +89,17 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         "too short: 49 tokens < 64",
         "templated lines 0.72 > 0.45",
         "list lines 0.75 > 0.5",
+        "label: value lines 0.93 > 0.5",
+        "digits 0.81 > 0.5",
         "repeated text 0.50 > 0.3",
         "predictable: base loss 0.43 < 0.8",
         None,
+        None,
     ]
+    which, _ = guard_verdicts(pa.Table.from_pylist(rows))
+    assert [RULES[i].name if i >= 0 else None for i in which] == [
+        None, "too_short", "templated", "list", "fields", "numeric", "repeated", "predictable", None, None
+    ]  # fmt: skip
 
 
 def test_unmeasured_rows_are_not_excluded_and_disabled_guard_excludes_nothing():
@@ -92,20 +110,26 @@ def test_unmeasured_rows_are_not_excluded_and_disabled_guard_excludes_nothing():
     assert guard_reasons(table.slice(0, 0)).to_pylist() == []
 
 
-def test_missing_columns_are_named():
+def test_missing_columns_are_named_unless_their_rule_is_off():
     table = pa.Table.from_pylist([_row()]).drop_columns(["list_lines", "templated_lines"])
     with pytest.raises(InputError, match="templated_lines, list_lines"):
         guard_reasons(table)
     assert set(GUARD_COLUMNS) <= set(_row())
+    off = GuardSettings(max_list_lines=1, max_templated_lines=1)
+    assert guard_reasons(table, off).to_pylist() == [None]
+    assert needed_columns(off) == ("n_tokens", "field_lines", "digit_share", "repetition", "loss_base")
+    assert needed_columns(GuardSettings(enabled=False)) == ()
 
 
 @pytest.mark.parametrize(
     "setting, value, message",
     [
-        ("max_templated_lines", 1.5, "must be in [0, 1], got 1.5"),
-        ("max_list_lines", -0.1, "must be in [0, 1], got -0.1"),
-        ("max_repetition", float("nan"), "must be in [0, 1], got nan"),
-        ("min_tokens", 2.5, "must be a whole number >= 0, got 2.5"),
+        ("max_templated_lines", 1.5, "must be a number in [0, 1], got 1.5"),
+        ("max_list_lines", -0.1, "must be a number in [0, 1], got -0.1"),
+        ("max_field_lines", 2, "must be a number in [0, 1], got 2"),
+        ("max_digit_share", True, "must be a number in [0, 1], got True"),
+        ("max_repetition", float("nan"), "must be a number in [0, 1], got nan"),
+        ("min_tokens", 2.5, "must be an integer >= 0, got 2.5"),
         ("min_loss_base", -1.0, "must be a finite number >= 0, got -1.0"),
         ("enabled", "yes", "must be true or false, got 'yes'"),
     ],
@@ -113,7 +137,7 @@ def test_missing_columns_are_named():
 def test_settings_are_validated(setting, value, message):
     with pytest.raises(SettingError) as error:
         GuardSettings(**{setting: value})
-    assert error.value.setting == setting
+    assert error.value.setting == ("guard" if setting == "enabled" else setting)
     assert error.value.detail == message
 
 
@@ -139,20 +163,28 @@ def test_held_out_part_precision_and_recall():
     boilerplate = np.array([d["label"] == "boilerplate" for d in docs])
     true_positive = (excluded & boilerplate).sum()
     assert true_positive / excluded.sum() >= 0.95
-    assert true_positive / boilerplate.sum() >= 0.9
+    assert true_positive / boilerplate.sum() >= 0.95  # 1.0 when measured (bench/RESULTS.md)
 
 
-@pytest.mark.parametrize("part", ["dev", "heldout"])
+def test_dev2_part_excludes_boilerplate_of_other_kinds():
+    docs = _scored("dev2")
+    excluded = excluded_mask(_table(docs))
+    boilerplate = np.array([d["label"] == "boilerplate" for d in docs])
+    assert (excluded & ~boilerplate).sum() <= 1  # a worked solution of six identical steps
+    missed = {d["kind"] for d, e, b in zip(docs, excluded, boilerplate, strict=True) if b and not e}
+    assert missed <= {"licence_text", "package_status"}  # prose licences score low; one status file
+
+
+@pytest.mark.parametrize("part", ["dev", "dev2", "heldout"])
 def test_selection_at_0_3_keeps_real_documents_instead_of_boilerplate(part):
     docs = _scored(part)
     baseline = _select(docs, np.zeros(len(docs), bool), 0.3)
     kept = _select(docs, excluded_mask(_table(docs)), 0.3)
     assert sum(d["label"] == "boilerplate" for d in baseline) >= 10  # the problem of the issue
-    boilerplate_kept = [d["kind"] for d in kept if d["label"] == "boilerplate"]
-    # dev: one changelog of prose entries; held-out: formula sheets (docs/guard.md, failure modes)
-    assert set(boilerplate_kept) <= {"changelog", "formula_sheet"} and len(boilerplate_kept) <= 2
+    assert sum(d["label"] == "boilerplate" for d in kept) <= 1
     for domain in ("code", "general", "math"):
-        assert sum(d["domain"] == domain and d["label"] == "real" for d in kept) >= 8
+        real = sum(d["domain"] == domain and d["label"] == "real" for d in docs)
+        assert sum(d["domain"] == domain and d["label"] == "real" for d in kept) >= min(8, real // 2)
 
 
 def test_sample_corpus_at_0_2_keeps_only_reasoning_documents():

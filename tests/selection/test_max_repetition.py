@@ -1,4 +1,4 @@
-"""`attninf select --max-repetition` on documents built to be repetitive."""
+"""`--max-repetition` (the guard's repetition rule) on documents built to be repetitive."""
 
 import json
 
@@ -9,6 +9,11 @@ from attention_influence.cli import main
 # The two strongest copy heads of the embedded model (see tests/reports/test_explain.py):
 # masking them makes repeated text score far above ordinary prose.
 HEADS = "17:3,18:6"
+SHORT_OK = ["--guard-min-tokens", "0"]  # these documents are short: only the repetition rule is looked at
+
+
+def _kept(out) -> set[str]:
+    return {json.loads(line)["id"] for line in next((out / "selected").iterdir()).read_text().splitlines()}
 
 
 def test_repetitive_documents_win_unless_excluded(tmp_path, wikitext_texts, capsys):
@@ -27,16 +32,19 @@ def test_repetitive_documents_win_unless_excluded(tmp_path, wikitext_texts, caps
     assert all(scores[f"plain-{i}"]["repetition"] < 0.05 for i in range(3))
     assert min(scores[f"looped-{i}"]["score"] for i in range(3)) > max(scores[f"plain-{i}"]["score"] for i in range(3))
 
-    assert main(["select", str(out), "--fraction", "0.5", "--no-progress"]) == 0
-    kept = {json.loads(line)["id"] for line in next((out / "selected").iterdir()).read_text().splitlines()}
-    assert kept == {"looped-0", "looped-1", "looped-2"}
+    assert main(["select", str(out), "--fraction", "0.5", "--no-guard", "--no-progress"]) == 0
+    assert _kept(out) == {"looped-0", "looped-1", "looped-2"}
 
-    assert main(["select", str(out), "--fraction", "0.5", "--max-repetition", "0.3", "--no-progress"]) == 0
-    kept = {json.loads(line)["id"] for line in next((out / "selected").iterdir()).read_text().splitlines()}
-    best_plain = sorted((f"plain-{i}" for i in range(3)), key=lambda d: -scores[d]["score"])[:2]
-    assert kept == set(best_plain)  # ceil(0.5 x 3 eligible), best first
+    assert main(["select", str(out), "--fraction", "0.5", *SHORT_OK, "--guard-min-loss", "0", "--no-progress"]) == 0
+    best_plain = sorted((f"plain-{i}" for i in range(3)), key=lambda d: -scores[d]["score"])
+    assert _kept(out) == set(best_plain)  # ceil(0.5 x 6 documents) = 3 wanted, 3 eligible
     report = json.loads((out / "selection.json").read_text())
-    assert report["max_repetition"] == 0.3
-    assert report["domains"]["prose"]["too_repetitive"] == 3
+    assert report["guard"]["max_repetition"] == 0.3  # the default
+    assert report["domains"]["prose"]["excluded"]["repeated"] == 3
     assert report["domains"]["prose"]["documents"] == 6
-    assert "too rep" in capsys.readouterr().out
+    assert "repeated 3" in capsys.readouterr().out
+
+    argv = ["select", str(out), "--fraction", "0.5", *SHORT_OK, "--guard-min-loss", "0", "--max-repetition", "0.7"]
+    assert main([*argv, "--no-progress"]) == 0
+    assert _kept(out) == {"looped-0", "looped-1", "looped-2"}  # the limit is the flag's
+    assert json.loads((out / "selection.json").read_text())["guard"]["max_repetition"] == 0.7

@@ -1,11 +1,19 @@
 """Text measures stored next to each score: how much of a document can be copied from itself
-(repetition, repeated line templates, list-like lines, sentence structure, compressibility).
+(repetition, repeated line templates, list-like lines, label: value lines, digits, sentence
+structure, compressibility).
 Pure functions of the text, computed on CPU workers while the model scores."""
 
 from __future__ import annotations
 
 from attention_influence.measures.repetition import repetition
-from attention_influence.measures.structure import compression_ratio, function_words, list_lines, templated_lines
+from attention_influence.measures.structure import (
+    compression_ratio,
+    digit_share,
+    field_lines,
+    function_words,
+    list_lines,
+    templated_lines,
+)
 
 # Names of the measures, in the order they are stored (float64 Parquet columns next to the score).
 MEASURE_COLUMNS: tuple[str, ...] = (
@@ -14,6 +22,8 @@ MEASURE_COLUMNS: tuple[str, ...] = (
     "list_lines",
     "function_words",
     "compression_ratio",
+    "field_lines",
+    "digit_share",
 )
 
 
@@ -25,12 +35,16 @@ def text_measures(text: str) -> dict[str, float]:
         "list_lines": list_lines(text),
         "function_words": function_words(text),
         "compression_ratio": compression_ratio(text),
+        "field_lines": field_lines(text),
+        "digit_share": digit_share(text),
     }
 
 
 __all__ = [
     "MEASURE_COLUMNS",
     "compression_ratio",
+    "digit_share",
+    "field_lines",
     "function_words",
     "list_lines",
     "repetition",

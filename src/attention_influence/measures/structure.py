@@ -36,6 +36,15 @@ FUNCTION_WORDS = frozenset(
     whether""".split()
 )
 
+# A field line: "label: value" (or label TAB value, label | value), a short label and a value that is
+# not a sentence: spec sheets, reference sheets, key-value records, status files, schedules.
+_FIELD = re.compile(
+    r"^\s*(?:[-*•·>]+\s+|\d+[.)]\s+)?([^\W_][\w'’ ()&/.,+-]{0,38}?)\s*(?::(?![:=/])|\t+| \| )\s*(\S.*)$"
+)
+FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
+FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
+FIELD_VALUE_MAX_FUNCTION_WORDS = 1  # a value with more is a sentence (an argument's description, a dialogue turn)
+
 LIST_LINE_MAX_WORDS = 6  # a list item has at most this many words
 LIST_MIN_ITEMS = 4  # a line of at least this many separated items is read item by item
 LIST_ITEM_SHARE = 0.75  # ... and is a list line when this share of its items are list items
@@ -92,6 +101,36 @@ def list_lines(text: str) -> float:
         else:
             listed += _is_list_item(line)
     return listed / len(lines)
+
+
+def _is_field(line: str) -> bool:
+    match = _FIELD.match(line)
+    if match is None or len(match.group(1).split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
+        return False
+    value_words = _WORD.findall(match.group(2).lower())
+    return sum(w in FUNCTION_WORDS for w in value_words) <= FIELD_VALUE_MAX_FUNCTION_WORDS
+
+
+def field_lines(text: str) -> float:
+    """Share of the text (characters of its non-blank lines, stripped) in field lines, in [0, 1]:
+    a short "label: value" line (label TAB value, label | value), whose label has at most
+    FIELD_LABEL_MAX_WORDS words, the line at most FIELD_LINE_MAX_WORDS, and whose value is not a
+    sentence (at most FIELD_VALUE_MAX_FUNCTION_WORDS function word). About 0.9 for a spec sheet,
+    a formula sheet or a status file; prose, code and worked solutions stay under 0.45 (their
+    "Step 1: ..." lines are a small part of the text)."""
+    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    total = sum(map(len, lines))
+    if not total:
+        return 0.0
+    return sum(len(line) for line in lines if _is_field(line)) / total
+
+
+def digit_share(text: str) -> float:
+    """Share of the letters and digits that are digits, in [0, 1]: tables of numbers, timetables,
+    answer keys and logs read 0.45-0.95; worked solutions up to about 0.4, prose under 0.2."""
+    letters = sum(c.isalpha() for c in text)
+    digits = sum(c.isdigit() for c in text)
+    return digits / (letters + digits) if letters + digits else 0.0
 
 
 def function_words(text: str) -> float:

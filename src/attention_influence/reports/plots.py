@@ -32,7 +32,11 @@ def _bins(values: np.ndarray, count: int = 30) -> np.ndarray:
 
 
 def _groups(selected: np.ndarray, rejected: np.ndarray, excluded: np.ndarray) -> list:
-    return [(rejected, REJECTED, "rejected"), (selected, SELECTED, "selected"), (excluded, EXCLUDED, "too repetitive")]
+    return [
+        (rejected, REJECTED, "rejected"),
+        (selected, SELECTED, "selected"),
+        (excluded, EXCLUDED, "excluded by the guard"),
+    ]
 
 
 def domain_figure(
@@ -42,7 +46,7 @@ def domain_figure(
     repetition: np.ndarray | None,  # (N,), None for runs without the column
     selected: np.ndarray,  # (N,) bool
     threshold: float | None,
-    excluded: np.ndarray | None = None,  # (N,) bool: over --max-repetition
+    excluded: np.ndarray | None = None,  # (N,) bool: excluded by the guard
 ) -> str:
     """Four panels for one domain: score histogram with the threshold, selected vs. rejected
     lengths, score vs. length, score vs. repetition."""
@@ -81,6 +85,57 @@ def domain_figure(
         sample = "" if shown.all() else f" ({MAX_POINTS:,} of {len(score):,})"
         ax.set(title=f"score vs. {xlabel}{sample}", xlabel=xlabel, ylabel="score")
         ax.legend(fontsize=8)
+    return to_data_uri(fig)
+
+
+def score_vs_loss(
+    domain: str,
+    score: np.ndarray,  # (N,)
+    loss_base: np.ndarray,  # (N,)
+    selected: np.ndarray,  # (N,) bool
+    excluded: np.ndarray,  # (N,) bool: excluded by the guard
+    threshold: float | None,
+) -> str:
+    """Score against base loss, kept / rejected / excluded coloured, the threshold a dashed line:
+    templated text sits at low base loss with a high score."""
+    rejected = ~selected & ~excluded
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    shown = np.zeros(len(score), dtype=bool)
+    shown[np.random.default_rng(0).permutation(len(score))[:MAX_POINTS]] = True
+    for mask, color, label in _groups(selected, rejected, excluded):
+        if (mask & shown).any():
+            ax.scatter(
+                loss_base[mask & shown],
+                score[mask & shown],
+                s=12,
+                color=color,
+                alpha=0.7,
+                label=f"{label} ({mask.sum():,})",
+            )
+    if threshold is not None:
+        ax.axhline(threshold, color=SELECTED, linestyle="--", linewidth=1, label=f"threshold {threshold:.4f}")
+    sample = "" if shown.all() else f" ({MAX_POINTS:,} of {len(score):,})"
+    ax.set(title=f"{domain}: score against base loss{sample}", xlabel="base loss (nats/token)", ylabel="score")
+    ax.legend(fontsize=8)
+    return to_data_uri(fig)
+
+
+def control_figure(pairs: dict[str, tuple[np.ndarray, np.ndarray]]) -> str:
+    """Per domain, each sampled document's score with the run's heads against its score with
+    random heads (the diagonal: the same score)."""
+    fig, axes = plt.subplots(1, max(1, len(pairs)), figsize=(4.5 * max(1, len(pairs)), 4), squeeze=False)
+    for ax, (domain, (ours, theirs)) in zip(axes[0], pairs.items(), strict=False):
+        ok = np.isfinite(ours) & np.isfinite(theirs)
+        ax.scatter(theirs[ok], ours[ok], s=14, color=SELECTED, alpha=0.7)
+        if ok.any():
+            low = float(min(ours[ok].min(), theirs[ok].min()))
+            high = float(max(ours[ok].max(), theirs[ok].max()))
+            ax.plot([low, high], [low, high], color=REJECTED, linestyle=":", linewidth=1)
+        ax.set(
+            title=f"{domain}: {int(ok.sum())} documents",
+            xlabel="score, random heads masked",
+            ylabel="score, run heads masked",
+        )
     return to_data_uri(fig)
 
 

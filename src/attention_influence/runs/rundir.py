@@ -8,7 +8,11 @@ only through `RunDir`.
                                  nothing else lives in this folder)
     DIR/errors.jsonl             every record without a score (merged when the run is complete)
     DIR/summary.json             counts, tokens/s, padding, peak memory (when complete)
-    DIR/selection.json, DIR/selected/, DIR/report.html    written by select and report
+    DIR/selection.json, DIR/selected/    written by select
+    DIR/excluded.parquet         the rows the selection guard kept out of the ranking, with the
+                                 rule and the reason (written by select, empty with no guard)
+    DIR/report.html, DIR/explain/N.html, DIR/control.json    written by report (explain pages of
+                                 the listed documents; the random-heads control)
     DIR/.attninf/                state: chunk errors, shard markers, locks
 
 A run is created with its manifest; a later process with the same settings resumes it (or
@@ -23,14 +27,21 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from attention_influence.corpus.writers import atomic_write_bytes, create_exclusive, read_json, write_json, write_table
+from attention_influence.corpus.writers import (
+    _temporary,
+    atomic_write_bytes,
+    create_exclusive,
+    read_json,
+    write_json,
+    write_table,
+)
 from attention_influence.errors import RunError
 from attention_influence.runs import sources
 from attention_influence.runs.lock import Lock, holding, live_lease
@@ -38,7 +49,10 @@ from attention_influence.runs.lock import Lock, holding, live_lease
 FORMAT = 2  # the layout version written in run.json
 MANIFEST, HEADS, SCORES, ERRORS, SUMMARY = "run.json", "heads.json", "scores", "errors.jsonl", "summary.json"
 SELECTION, SELECTED, REPORT, STATE = "selection.json", "selected", "report.html", ".attninf"
-OUTPUTS = (HEADS, SCORES, ERRORS, SUMMARY, SELECTION, SELECTED, REPORT, STATE, "explain")  # what overwrite removes
+EXCLUDED, EXPLAIN, CONTROL = "excluded.parquet", "explain", "control.json"
+CACHE = f"{STATE}/cache"  # what the report computed with the model (token losses, control scores)
+OUTPUTS = (HEADS, SCORES, ERRORS, SUMMARY, SELECTION, SELECTED, EXCLUDED, REPORT, EXPLAIN, CONTROL, STATE)
+# ^ what overwrite removes
 COMPARED = ("format", "model", "dtype", "heads", "settings")  # manifest keys that must match to resume
 _PART = re.compile(r"part-(\d{5})-(\d{6})\.parquet$")
 _MARKER = re.compile(r"s(\d{5})-of-(\d{5})\.(started|done)$")
@@ -326,6 +340,35 @@ class RunDir:
 
     def write_json(self, name: str, value: Any) -> None:
         write_json(self.file(name), value)
+
+    @contextlib.contextmanager
+    def excluded_writer(self, schema: pa.Schema) -> Iterator[Callable[[pa.Table], None]]:
+        """A function that appends tables (`schema`) to DIR/excluded.parquet, which appears whole
+        when the block ends without error (an empty file when nothing was appended)."""
+        with _temporary(self.file(EXCLUDED)) as (fs, tmp), fs.open(tmp, "wb") as f:
+            with pq.ParquetWriter(f, schema) as writer:
+                yield lambda table: writer.write_table(table.cast(schema))
+
+    def read_excluded(self, columns: list[str] | None = None) -> pa.Table | None:
+        """DIR/excluded.parquet, or None when no selection wrote it."""
+        if not self._exists(EXCLUDED):
+            return None
+        with fsspec.open(self.file(EXCLUDED), "rb") as f:
+            return pq.read_table(f, columns=columns)
+
+    def explain_page(self, name: str) -> str:
+        """Where the report writes the explain page `name` (DIR/explain/NAME.html)."""
+        return self.file(EXPLAIN, f"{name}.html")
+
+    def read_cache(self, name: str) -> Any:
+        """A JSON value the report cached (None when absent or unreadable)."""
+        try:
+            return self.read_json(f"{CACHE}/{name}.json")
+        except (OSError, ValueError):
+            return None
+
+    def write_cache(self, name: str, value: Any) -> None:
+        self.write_json(f"{CACHE}/{name}.json", value)
 
     def new_selected(self) -> str:
         """A hidden temporary folder to write a selection into (swap_selected moves it in)."""
