@@ -120,6 +120,11 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--no-pack", dest="pack", action="store_false", help="one document (window) per row")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (documents, tokens, domains, the time measured here) and stop before any work",
+    )
     g = p.add_argument_group("scale-out (README: Running at scale)")
     g.add_argument("--engine", choices=["local", "ray", "datatrove"], default="local", help="where chunks are scored")
     g.add_argument("--num-shards", type=int, default=1, help="split the run into N shards (one process each)")
@@ -156,7 +161,12 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
         help="text or JSONL file the probe values come from" + ("" if required else " (detects heads when given)"),
     )
     g.add_argument("--num-probes", type=int, default=800, help="synthetic key-value retrieval probes")
-    g.add_argument("--probe-tokens", type=int, default=4096, help="tokens per probe (capped at the context)")
+    g.add_argument(
+        "--probe-tokens",
+        type=int,
+        default=None,
+        help="tokens per probe (default: the paper's 4096; always capped at the model's context)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another)")
     top = g.add_mutually_exclusive_group()
     top.add_argument("--top-frac", type=float, default=0.05, help="fraction of all heads to select")
@@ -206,6 +216,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     _add_detect_args(p, required=True)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the plan (probes x tokens, the time measured here) and stop"
+    )
     p = command("select", "stage: select the top fraction of each domain of a scored run")
     p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score`")
     _add_select_args(p)
@@ -350,6 +363,7 @@ def _dispatch(args: argparse.Namespace) -> None:
     from attention_influence import api
 
     progress = not getattr(args, "no_progress", False)
+    dry_run = getattr(args, "dry_run", False)
     if args.command == "select":
         _print_selection(api.select(args.out, built["select"], progress=progress))
     elif args.command == "report":
@@ -362,17 +376,22 @@ def _dispatch(args: argparse.Namespace) -> None:
         m = built["model"]
         report = api.detect_heads(
             m.model, args.out, built["detect"], progress=progress, device=m.device, dtype=m.dtype,
-            trust_remote_code=m.trust_remote_code, allow_pickle=m.allow_pickle,
+            trust_remote_code=m.trust_remote_code, allow_pickle=m.allow_pickle, on_plan=_print_plan, dry_run=dry_run,
         )  # fmt: skip
-        _print_heads(report)
+        if not dry_run:
+            _print_heads(report)
     elif args.command == "score":
-        _print_score(_score(args, built, progress))
+        summary = _score(args, built, progress, dry_run)
+        if not dry_run:
+            _print_score(summary)
     elif args.command == "run":
         result = api.run(
             args.inputs, args.out, args.heads, built["model"].model, engine=args.engine, score=built["score"],
             selection=built["select"], detect=built.get("detect"), overwrite=args.overwrite, progress=progress,
-            **_model_options(built["model"]), **_engine_options(args),
+            on_plan=_print_plan, dry_run=dry_run, **_model_options(built["model"]), **_engine_options(args),
         )  # fmt: skip
+        if dry_run:
+            return
         _print_score(result["score"])
         if result["selection"] is not None:
             _print_selection(result["selection"])
@@ -388,7 +407,12 @@ def _model_options(m) -> dict:
     }
 
 
-def _score(args: argparse.Namespace, built: dict, progress: bool):
+def _print_plan(plan) -> None:
+    """A plan goes to stderr, before its work (stdout keeps the results)."""
+    print(str(plan), file=sys.stderr, flush=True)
+
+
+def _score(args: argparse.Namespace, built: dict, progress: bool, dry_run: bool = False):
     from attention_influence import api
 
     heads = args.heads
@@ -403,7 +427,8 @@ def _score(args: argparse.Namespace, built: dict, progress: bool):
         heads = str(shipped)
     return api.score_corpus(
         args.inputs, args.out, heads, built["model"].model, built["score"], engine=args.engine,
-        overwrite=args.overwrite, progress=progress, **_model_options(built["model"]), **_engine_options(args),
+        overwrite=args.overwrite, progress=progress, on_plan=_print_plan, dry_run=dry_run,
+        **_model_options(built["model"]), **_engine_options(args),
     )  # fmt: skip
 
 
