@@ -33,6 +33,7 @@ EXAMPLES = {
           attninf select runs/demo --fraction 0.2
           attninf select runs/demo --fraction 0.1 --by tokens
           attninf select runs/demo --fraction 0.2 --max-repetition 0.3
+          attninf select runs/demo --output-layout hf     # runs/demo/selected/data/train-*.parquet
     """,
     "report": """
         examples:
@@ -190,6 +191,13 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
         metavar="X",
         help="exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is above X",
     )
+    g.add_argument(
+        "--output-layout",
+        choices=["per-source", "hf"],
+        default="per-source",
+        help="DIR/selected/: one file per input file in its format (per-source), or Parquet shards "
+        "data/train-XXXXX-of-YYYYY.parquet with the selection's metadata, as `datasets` and the Hub use (hf)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -275,7 +283,7 @@ def _settings(args: argparse.Namespace):
 
         check_engine_options(**_engine_options(args))
     if hasattr(args, "fraction"):
-        built["select"] = SelectSettings(args.fraction, args.by, args.max_repetition)
+        built["select"] = SelectSettings(args.fraction, args.by, args.max_repetition, output_layout=args.output_layout)
     if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):
         built["detect"] = DetectSettings(
             sentences=args.sentences,

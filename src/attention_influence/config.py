@@ -140,6 +140,7 @@ class DetectSettings:
 
 
 BY = ("docs", "tokens")
+OUTPUT_LAYOUTS = ("per-source", "hf")  # selected/: one file per input file | data/train-*.parquet shards
 
 
 @dataclass(frozen=True)
@@ -149,10 +150,12 @@ class SelectSettings:
     fraction: float = 0.2  # kept per domain, of documents or tokens
     by: str = "docs"
     max_repetition: float | None = None  # exclude documents whose repetition is above it
+    output_layout: str = "per-source"  # selected/ as one file per input file, or "hf": data/train-*.parquet
 
     def __post_init__(self) -> None:
         _fraction("fraction", self.fraction)
         _choice("by", self.by, BY)
+        _choice("output_layout", self.output_layout, OUTPUT_LAYOUTS)
         _fraction("max_repetition", self.max_repetition, optional=True, closed_low=True)
 
 
