@@ -178,6 +178,10 @@ def run(
     `on_plan(plan)` gets the DetectionPlan (when heads are detected) and the ScorePlan, each
     before its work; `dry_run` stops there and returns {"plans": [...]}."""
     engine_options, options = _engine_options(dict(options))
+    if heads is None and detect is not None and detect.sentences is not None:
+        from attention_influence.heads.detect import check_sentences
+
+        check_sentences(detect.sentences)  # before the model loads
     score_options, select_options, model_options = _split(options, ScoreSettings, SelectSettings, ModelSettings)
     score = score or build(ScoreSettings, **score_options)
     selection = selection or build(SelectSettings, **select_options)

@@ -125,12 +125,25 @@ def verify_heads(
 
 
 def _source(sentences) -> str:
-    """Where the probe values come from, as heads.json names it."""
+    """Where the probe values come from, as heads.json names it; a file that is not there is a
+    SettingError now, before the model loads."""
     if sentences is None:
         raise SettingError(
             "sentences", "head detection needs sentences: a text or JSONL file the probe values come from"
         )
-    return str(sentences) if isinstance(sentences, (str, Path)) else "texts"
+    if isinstance(sentences, (str, Path)):
+        check_sentences(str(sentences))
+        return str(sentences)
+    return "texts"
+
+
+def check_sentences(path: str) -> None:
+    """SettingError unless `path` (the sentences of the probes) is a file."""
+    import fsspec
+
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    if not fs.isfile(local):
+        raise SettingError("sentences", f"no such file: {path}")
 
 
 def _sentences(loaded: LoadedModel, sentences) -> list[str]:
