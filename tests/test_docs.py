@@ -51,7 +51,9 @@ def blocks(page: str) -> list[tuple[str, str, int]]:
 @pytest.mark.parametrize("page", PAGES)
 def test_every_block_says_whether_it_runs(page):
     """A block without a language, or with another one, would silently not run."""
-    unknown = [f"{page}:{line}: ```{language}" for language, _, line in blocks(page) if language not in RUN + ILLUSTRATIONS]
+    unknown = [
+        f"{page}:{line}: ```{language}" for language, _, line in blocks(page) if language not in RUN + ILLUSTRATIONS
+    ]
     assert unknown == [], f"use one of {RUN + ILLUSTRATIONS}"
 
 
@@ -61,7 +63,9 @@ def _workdir(tmp_path: Path) -> tuple[Path, dict]:
     work.mkdir()
     shutil.copytree(REPO / "examples", work / "examples")
     shutil.copy(FIXTURES / "wikitext-2" / "valid-first5articles.txt", work / "wiki.txt")
-    shutil.copy(REPO / "src" / "attention_influence" / "heads" / "shipped" / "smollm2-135m-instruct.json", work / "heads.json")
+    shutil.copy(
+        REPO / "src" / "attention_influence" / "heads" / "shipped" / "smollm2-135m-instruct.json", work / "heads.json"
+    )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "attninf"

@@ -48,7 +48,7 @@ def _engine_options(options: dict) -> tuple[dict, dict]:
 def score_corpus(
     inputs: Sequence[str] | str,
     out: str,
-    heads: HeadSet | str | list,
+    heads: HeadSet | str | list | None = None,
     model: LoadedModel | str | None = None,
     settings: ScoreSettings | None = None,
     *,
@@ -59,7 +59,8 @@ def score_corpus(
     dry_run: bool = False,
     **options,
 ) -> ScoreSummary | ScorePlan:
-    """Score every document of `inputs` into the run folder `out` (see runs/rundir.py).
+    """Score every document of `inputs` into the run folder `out` (see runs/rundir.py) with
+    `heads` masked (None: the heads shipped for the model; the embedded default has them).
 
     `options`: ScoreSettings fields (fields, max_length, truncate, batch_tokens, chunk_docs,
     shared_prefix, compile, on_error, num_shards, shard_index) when `settings` is not given,
@@ -74,8 +75,19 @@ def score_corpus(
     settings = settings or build(ScoreSettings, **score_options)
     model_settings = _model_settings(model, model_options)
     loaded = model if isinstance(model, LoadedModel) else None
+    if heads is None:
+        heads = _shipped(loaded, model_settings)
     executor = make_executor(engine, loaded, device=model_settings.device, **engine_options)
     return _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite, progress, on_plan, dry_run)
+
+
+def _shipped(loaded: LoadedModel | None, model_settings: ModelSettings) -> str:
+    """The shipped heads.json of the model (no detection in the score stage)."""
+    model = loaded if loaded is not None else resolve_model(model_settings.model)
+    shipped = shipped_heads(model.fingerprint)
+    if shipped is None:
+        raise SettingError("heads", f"no heads are shipped for {model.name}: give heads (run `attninf heads` first)")
+    return str(shipped)
 
 
 def _score(

@@ -12,6 +12,7 @@ EXAMPLES = {
     "run": """
         examples:
           attninf run examples/corpus --out runs/demo      # embedded model, its shipped heads
+          attninf run data/ --out runs/x --dry-run         # the plan only: documents, tokens, domains, time here
           attninf run data/ --heads 17:3,18:6 --out runs/x --fraction 0.1 --by tokens
           attninf run 'data/*.jsonl.zst' --model HuggingFaceTB/SmolLM2-360M --sentences wiki.txt --out runs/big
     """,
@@ -27,6 +28,7 @@ EXAMPLES = {
         examples:
           attninf heads --sentences data/web.jsonl --out runs/heads --verify
           attninf heads --sentences wiki.txt --num-probes 32 --probe-tokens 768 --top-k 8 --out runs/quick
+          attninf heads --sentences wiki.txt --out runs/heads --dry-run   # the plan: probes x tokens, time here
     """,
     "select": """
         examples:
@@ -423,18 +425,8 @@ def _print_plan(plan) -> None:
 def _score(args: argparse.Namespace, built: dict, progress: bool, dry_run: bool = False):
     from attention_influence import api
 
-    heads = args.heads
-    if heads is None:  # the heads shipped for the model (no detection in the score stage)
-        from attention_influence.errors import SettingError
-        from attention_influence.heads import shipped_heads
-        from attention_influence.models import resolve_model
-
-        shipped = shipped_heads(resolve_model(built["model"].model).fingerprint)
-        if shipped is None:
-            raise SettingError("heads", "no heads are shipped for this model: give --heads (run `attninf heads` first)")
-        heads = str(shipped)
     return api.score_corpus(
-        args.inputs, args.out, heads, built["model"].model, built["score"], engine=args.engine,
+        args.inputs, args.out, args.heads, built["model"].model, built["score"], engine=args.engine,
         overwrite=args.overwrite, progress=progress, on_plan=_print_plan, dry_run=dry_run,
         **_model_options(built["model"]), **_engine_options(args),
     )  # fmt: skip
