@@ -193,9 +193,11 @@ class AttentionInfluenceScoreWriter(PipelineStep):
 
 def score_files(folder: str) -> list[str]:
     """Every task's score file in `folder`; RunError unless they are all there, of one run."""
-    from attention_influence.corpus.writers import list_files
+    import fsspec
 
-    files = [path for path in list_files(str(folder), ".parquet") if SCORE_FILE.search(path)]
+    fs, _, (root,) = fsspec.get_fs_token_paths(str(folder))
+    found = sorted(fs.glob(root.rstrip("/") + "/*-of-*.parquet")) if fs.exists(root) else []
+    files = [fs.unstrip_protocol(p) if "://" in str(folder) else p for p in found if SCORE_FILE.search(p)]
     found = {(int(m[1]), int(m[2])) for m in map(SCORE_FILE.search, files)}
     worlds = sorted({world for _, world in found})
     if not worlds:
