@@ -4,7 +4,7 @@ fields as keyword arguments). Every setting is validated before any work."""
 from __future__ import annotations
 
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from attention_influence.config import (
@@ -19,10 +19,19 @@ from attention_influence.config import (
 )
 from attention_influence.config import split_options as _split
 from attention_influence.errors import RunError, SettingError
-from attention_influence.heads import HeadSet, detect_heads, parse_heads, same_detection, shipped_heads
+from attention_influence.heads import (
+    DetectionPlan,
+    HeadSet,
+    detect_heads,
+    parse_heads,
+    probe_tokens_for,
+    same_detection,
+    shipped_heads,
+)
 from attention_influence.masking import enable_masking, mask_heads
 from attention_influence.models import LoadedModel, load_model, resolve_model
 from attention_influence.pipeline import ScoreSummary, execute, make_executor, plan_job
+from attention_influence.pipeline.estimate import ScorePlan, plan_score
 from attention_influence.runs.rundir import RunDir
 from attention_influence.scoring import Scorer
 from attention_influence.selection import select
@@ -48,32 +57,51 @@ def _engine_options(options: dict) -> tuple[dict, dict]:
 def score_corpus(
     inputs: Sequence[str] | str,
     out: str,
-    heads: HeadSet | str | list,
+    heads: HeadSet | str | list | None = None,
     model: LoadedModel | str | None = None,
     settings: ScoreSettings | None = None,
     *,
     engine: str = "local",
     overwrite: bool = False,
     progress: bool = True,
+    on_plan: Callable[[ScorePlan], None] | None = None,
+    dry_run: bool = False,
     **options,
-) -> ScoreSummary:
-    """Score every document of `inputs` into the run folder `out` (see runs/rundir.py).
+) -> ScoreSummary | ScorePlan:
+    """Score every document of `inputs` into the run folder `out` (see runs/rundir.py) with
+    `heads` masked (None: the heads shipped for the model; the embedded default has them).
 
     `options`: ScoreSettings fields (fields, max_length, truncate, batch_tokens, chunk_docs,
     shared_prefix, compile, on_error, num_shards, shard_index) when `settings` is not given,
     ModelSettings fields (device, dtype, trust_remote_code, allow_pickle), and the engine's
     (ray_address, ray_actors for "ray"; tasks, workers for "datatrove"). A folder holding a run
-    with the same settings is resumed; other settings are refused unless `overwrite`."""
+    with the same settings is resumed; other settings are refused unless `overwrite`.
+
+    `on_plan(plan)` gets the ScorePlan (documents, tokens, domains, the model time measured on
+    this device) before any scoring; `dry_run` returns that plan and scores nothing."""
     engine_options, options = _engine_options(dict(options))
     score_options, model_options = _split(options, ScoreSettings, ModelSettings)
     settings = settings or build(ScoreSettings, **score_options)
     model_settings = _model_settings(model, model_options)
     loaded = model if isinstance(model, LoadedModel) else None
+    if heads is None:
+        heads = _shipped(loaded, model_settings)
     executor = make_executor(engine, loaded, device=model_settings.device, **engine_options)
-    return _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite, progress)
+    return _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite, progress, on_plan, dry_run)
 
 
-def _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite: bool, progress: bool):
+def _shipped(loaded: LoadedModel | None, model_settings: ModelSettings) -> str:
+    """The shipped heads.json of the model (no detection in the score stage)."""
+    model = loaded if loaded is not None else resolve_model(model_settings.model)
+    shipped = shipped_heads(model.fingerprint)
+    if shipped is None:
+        raise SettingError("heads", f"no heads are shipped for {model.name}: give heads (run `attninf heads` first)")
+    return str(shipped)
+
+
+def _score(
+    inputs, out, heads, loaded, settings, model_settings, executor, overwrite: bool, progress: bool, on_plan, dry_run
+):
     job = plan_job(
         _inputs(inputs),
         str(out),
@@ -85,7 +113,33 @@ def _score(inputs, out, heads, loaded, settings, model_settings, executor, overw
         device_type=executor.device_type(),
         overwrite=overwrite,
     )
+    if on_plan is not None or dry_run:
+        plan = _plan(job, executor)
+        if on_plan is not None:
+            on_plan(plan)
+        if dry_run:
+            return plan
     return execute(job, executor, progress)
+
+
+def _plan(job, executor, loaded: LoadedModel | None = None, heads_known: bool = True) -> ScorePlan:
+    """The job's plan; the local engine's model is loaded here (the executor then uses it) so
+    that the time is measured on it."""
+    if executor.name == "local" and heads_known:
+        from attention_influence.pipeline.local import load_job_model
+
+        loaded = executor.loaded = executor.loaded or load_job_model(job, executor.device)
+    plan = plan_score(
+        job,
+        engine=executor.name,
+        loaded=loaded if heads_known else None,
+        tokenizer=loaded.tokenizer if loaded is not None else None,
+        device=executor.device_type(),
+    )
+    if not heads_known:
+        plan.heads, plan.heads_source = [], "detected first"
+        plan.note = "it depends on the heads (where the shared prefix ends): it is measured after the detection"
+    return plan
 
 
 def resolve_heads(
@@ -93,10 +147,13 @@ def resolve_heads(
     model: LoadedModel,
     detect: DetectSettings | None,
     progress: bool = True,
-) -> HeadSet:
+    on_plan: Callable[[DetectionPlan], None] | None = None,
+    dry_run: bool = False,
+) -> HeadSet | None:
     """The heads of a run given none: the shipped heads.json of the model when there is one;
     else the heads an earlier detection wrote into the run (same weights and settings); else a
-    detection from `detect.sentences` (never from the corpus being scored)."""
+    detection from `detect.sentences` (never from the corpus being scored), whose plan goes to
+    `on_plan` first. None under `dry_run` when a detection would run."""
     shipped = shipped_heads(model.fingerprint)
     if shipped is not None and detect is None:
         return parse_heads(str(shipped))
@@ -107,11 +164,13 @@ def resolve_heads(
             "or sentences to detect them from (a text or JSONL file)",
         )
     earlier = RunDir(out).read_heads()
-    if same_detection(earlier, model.fingerprint, detect, min(detect.probe_tokens, model.max_context)):
+    if same_detection(earlier, model.fingerprint, detect, probe_tokens_for(detect, model.max_context)[0]):
         print("heads: reusing the heads this run detected with this model and these settings", file=sys.stderr)
         found = earlier
     else:
-        found = detect_heads(model, None, detect, progress=progress)
+        found = detect_heads(model, None, detect, progress=progress, on_plan=on_plan, dry_run=dry_run)
+        if dry_run:
+            return None
     return HeadSet([tuple(h) for h in found["selected"]], "detected heads", found["fingerprint"], found)
 
 
@@ -128,14 +187,23 @@ def run(
     write_report: bool = True,
     overwrite: bool = False,
     progress: bool = True,
+    on_plan: Callable[[DetectionPlan | ScorePlan], None] | None = None,
+    dry_run: bool = False,
     **options,
 ) -> dict:
     """The whole job: heads (given, shipped, or detected), scores, the top fraction of each
     domain behind the guard, DIR/report.html. `options` are fields of ScoreSettings,
     SelectSettings (and the guard's thresholds, flat: min_tokens=32, ...), ModelSettings and the
     engine's options. Returns {"heads", "score", "selection", "report"}; with several
-    shards, selection and report wait for the last shard (None until then)."""
+    shards, selection and report wait for the last shard (None until then).
+
+    `on_plan(plan)` gets the DetectionPlan (when heads are detected) and the ScorePlan, each
+    before its work; `dry_run` stops there and returns {"plans": [...]}."""
     engine_options, options = _engine_options(dict(options))
+    if heads is None and detect is not None and detect.sentences is not None:
+        from attention_influence.heads.detect import check_sentences
+
+        check_sentences(detect.sentences)  # before the model loads
     score_options, select_options, guard_options, model_options = _split(
         options, ScoreSettings, SelectSettings, GuardSettings, ModelSettings
     )
@@ -148,9 +216,25 @@ def run(
     executor = make_executor(
         engine, loaded if engine == "local" else None, device=model_settings.device, **engine_options
     )
+    plans: list = []
+
+    def planned(plan) -> None:
+        plans.append(plan)
+        if on_plan is not None:
+            on_plan(plan)
+
     if heads is None:
-        heads = resolve_heads(str(out), loaded, detect, progress)
-    summary = _score(inputs, out, heads, loaded, score, model_settings, executor, overwrite, progress)
+        heads = resolve_heads(str(out), loaded, detect, progress, planned, dry_run)
+        if heads is None:  # a dry run that would detect heads: the corpus is planned without a time
+            job = plan_job(
+                _inputs(inputs), str(out), HeadSet([(0, 0)], "detected heads"), loaded, score, model_settings,
+                executor=executor.name, device_type=executor.device_type(), overwrite=overwrite,
+            )  # fmt: skip
+            planned(_plan(job, executor, loaded, heads_known=False))
+            return {"plans": plans}
+    summary = _score(inputs, out, heads, loaded, score, model_settings, executor, overwrite, progress, planned, dry_run)
+    if dry_run:
+        return {"plans": plans}
     result = {"heads": parse_heads(heads).heads, "score": summary, "selection": None, "report": None}
     try:
         RunDir(out).check_complete()
@@ -228,6 +312,8 @@ __all__ = [
     "HeadSet",
     "LoadedModel",
     "ModelSettings",
+    "DetectionPlan",
+    "ScorePlan",
     "ScoreSettings",
     "ScoreSummary",
     "Scorer",

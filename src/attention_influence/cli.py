@@ -12,6 +12,7 @@ EXAMPLES = {
     "run": """
         examples:
           attninf run examples/corpus --out runs/demo      # embedded model, its shipped heads
+          attninf run data/ --out runs/x --dry-run         # the plan only: documents, tokens, domains, time here
           attninf run data/ --heads 17:3,18:6 --out runs/x --fraction 0.1 --by tokens
           attninf run 'data/*.jsonl.zst' --model HuggingFaceTB/SmolLM2-360M --sentences wiki.txt --out runs/big
     """,
@@ -27,6 +28,7 @@ EXAMPLES = {
         examples:
           attninf heads --sentences data/web.jsonl --out runs/heads --verify
           attninf heads --sentences wiki.txt --num-probes 32 --probe-tokens 768 --top-k 8 --out runs/quick
+          attninf heads --sentences wiki.txt --out runs/heads --dry-run   # the plan: probes x tokens, time here
     """,
     "select": """
         examples:
@@ -34,6 +36,7 @@ EXAMPLES = {
           attninf select runs/demo --fraction 0.1 --by tokens
           attninf select runs/demo --fraction 0.2 --max-repetition 0.2 --guard-min-tokens 32
           attninf select runs/demo --no-guard                # rank every document (no exclusion)
+          attninf select runs/demo --output-layout hf        # runs/demo/selected/data/train-*.parquet
     """,
     "report": """
         examples:
@@ -137,6 +140,11 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     )
     g.add_argument("--no-pack", dest="pack", action="store_false", help="one document (window) per row")
     g.add_argument("--no-progress", action="store_true", help="no progress bar")
+    g.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="print the plan (documents, tokens, domains, the time measured here) and stop before any work",
+    )
     g = p.add_argument_group("scale-out (README: Running at scale)")
     g.add_argument("--engine", choices=["local", "ray", "datatrove"], default="local", help="where chunks are scored")
     g.add_argument("--num-shards", type=int, default=1, help="split the run into N shards (one process each)")
@@ -173,7 +181,12 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
         help="text or JSONL file the probe values come from" + ("" if required else " (detects heads when given)"),
     )
     g.add_argument("--num-probes", type=int, default=800, help="synthetic key-value retrieval probes")
-    g.add_argument("--probe-tokens", type=int, default=4096, help="tokens per probe (capped at the context)")
+    g.add_argument(
+        "--probe-tokens",
+        type=int,
+        default=None,
+        help="tokens per probe (default: the paper's 4096; always capped at the model's context)",
+    )
     g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another)")
     top = g.add_mutually_exclusive_group()
     top.add_argument("--top-frac", type=float, default=0.05, help="fraction of all heads to select")
@@ -192,6 +205,13 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("selection")
     g.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain, (0, 1]")
     g.add_argument("--by", choices=["docs", "tokens"], default="docs", help="the fraction counts documents or tokens")
+    g.add_argument(
+        "--output-layout",
+        choices=["per-source", "hf"],
+        default="per-source",
+        help="DIR/selected/: one file per input file in its format (per-source), or Parquet shards "
+        "data/train-XXXXX-of-YYYYY.parquet with the selection's metadata, as `datasets` and the Hub use (hf)",
+    )
     g = p.add_argument_group(
         "selection guard (docs/guard.md)",
         "Documents whose text can be copied from its own structure (tables, listings, templated code) are "
@@ -244,6 +264,9 @@ def build_parser() -> argparse.ArgumentParser:
     _add_model_args(p)
     _add_detect_args(p, required=True)
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--dry-run", action="store_true", help="print the plan (probes x tokens, the time measured here) and stop"
+    )
     p = command("select", "stage: select the top fraction of each domain of a scored run")
     p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score`")
     _add_select_args(p)
@@ -317,7 +340,9 @@ def _settings(args: argparse.Namespace):
     if hasattr(args, "fraction"):
         thresholds = {name: getattr(args, f"guard_{name}") for name in GUARD_FLAGS}
         thresholds = {name: value for name, value in thresholds.items() if value is not None}
-        built["select"] = select_settings(fraction=args.fraction, by=args.by, guard=not args.no_guard, **thresholds)
+        built["select"] = select_settings(
+            fraction=args.fraction, by=args.by, guard=not args.no_guard, output_layout=args.output_layout, **thresholds
+        )
     if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):
         built["detect"] = DetectSettings(
             sentences=args.sentences,
@@ -413,6 +438,7 @@ def _dispatch(args: argparse.Namespace) -> None:
     from attention_influence import api
 
     progress = not getattr(args, "no_progress", False)
+    dry_run = getattr(args, "dry_run", False)
     if args.command == "select":
         _print_selection(api.select(args.out, built["select"], progress=progress))
     elif args.command == "report":
@@ -436,17 +462,22 @@ def _dispatch(args: argparse.Namespace) -> None:
         m = built["model"]
         report = api.detect_heads(
             m.model, args.out, built["detect"], progress=progress, device=m.device, dtype=m.dtype,
-            trust_remote_code=m.trust_remote_code, allow_pickle=m.allow_pickle,
+            trust_remote_code=m.trust_remote_code, allow_pickle=m.allow_pickle, on_plan=_print_plan, dry_run=dry_run,
         )  # fmt: skip
-        _print_heads(report)
+        if not dry_run:
+            _print_heads(report)
     elif args.command == "score":
-        _print_score(_score(args, built, progress))
+        summary = _score(args, built, progress, dry_run)
+        if not dry_run:
+            _print_score(summary)
     elif args.command == "run":
         result = api.run(
             args.inputs, args.out, args.heads, built["model"].model, engine=args.engine, score=built["score"],
             selection=built["select"], detect=built.get("detect"), overwrite=args.overwrite, progress=progress,
-            **_model_options(built["model"]), **_engine_options(args),
+            on_plan=_print_plan, dry_run=dry_run, **_model_options(built["model"]), **_engine_options(args),
         )  # fmt: skip
+        if dry_run:
+            return
         _print_score(result["score"])
         if result["selection"] is not None:
             _print_selection(result["selection"])
@@ -462,22 +493,18 @@ def _model_options(m) -> dict:
     }
 
 
-def _score(args: argparse.Namespace, built: dict, progress: bool):
+def _print_plan(plan) -> None:
+    """A plan goes to stderr, before its work (stdout keeps the results)."""
+    print(str(plan), file=sys.stderr, flush=True)
+
+
+def _score(args: argparse.Namespace, built: dict, progress: bool, dry_run: bool = False):
     from attention_influence import api
 
-    heads = args.heads
-    if heads is None:  # the heads shipped for the model (no detection in the score stage)
-        from attention_influence.errors import SettingError
-        from attention_influence.heads import shipped_heads
-        from attention_influence.models import resolve_model
-
-        shipped = shipped_heads(resolve_model(built["model"].model).fingerprint)
-        if shipped is None:
-            raise SettingError("heads", "no heads are shipped for this model: give --heads (run `attninf heads` first)")
-        heads = str(shipped)
     return api.score_corpus(
-        args.inputs, args.out, heads, built["model"].model, built["score"], engine=args.engine,
-        overwrite=args.overwrite, progress=progress, **_model_options(built["model"]), **_engine_options(args),
+        args.inputs, args.out, args.heads, built["model"].model, built["score"], engine=args.engine,
+        overwrite=args.overwrite, progress=progress, on_plan=_print_plan, dry_run=dry_run,
+        **_model_options(built["model"]), **_engine_options(args),
     )  # fmt: skip
 
 

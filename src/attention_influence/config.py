@@ -119,7 +119,7 @@ class DetectSettings:
 
     sentences: str | None = None  # text or JSONL file the probe values come from
     num_probes: int = 800
-    probe_tokens: int = 4096  # capped at the model's context
+    probe_tokens: int | None = None  # None: the paper's 4096; always capped at the model's context
     seed: int = 0
     top_frac: float = 0.05
     top_k: int | None = None  # overrides top_frac
@@ -130,7 +130,7 @@ class DetectSettings:
 
     def __post_init__(self) -> None:
         _integer("num_probes", self.num_probes, 1)
-        _integer("probe_tokens", self.probe_tokens, 64)
+        _integer("probe_tokens", self.probe_tokens, 64, optional=True)
         _integer("seed", self.seed, 0)
         _fraction("top_frac", self.top_frac)
         _integer("top_k", self.top_k, 1, optional=True)
@@ -175,6 +175,7 @@ class GuardSettings:
 
 
 BY = ("docs", "tokens")
+OUTPUT_LAYOUTS = ("per-source", "hf")  # selected/: one file per input file | data/train-*.parquet shards
 
 
 @dataclass(frozen=True)
@@ -186,10 +187,12 @@ class SelectSettings:
     fraction: float = 0.2  # kept per domain, of documents or tokens
     by: str = "docs"
     guard: GuardSettings = field(default_factory=GuardSettings)
+    output_layout: str = "per-source"  # selected/ as one file per input file, or "hf": data/train-*.parquet
 
     def __post_init__(self) -> None:
         _fraction("fraction", self.fraction)
         _choice("by", self.by, BY)
+        _choice("output_layout", self.output_layout, OUTPUT_LAYOUTS)
         if isinstance(self.guard, bool):
             object.__setattr__(self, "guard", GuardSettings(enabled=self.guard))
         if not isinstance(self.guard, GuardSettings):

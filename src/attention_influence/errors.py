@@ -39,5 +39,21 @@ class MissingExtraError(UserError, ImportError):
     """An optional dependency is not installed; the message names the extra to install."""
 
 
+EXTRAS = {  # pyproject.toml's optional dependencies (tests/test_missing_extras.py keeps them equal)
+    "ray": ("ray[data]>=2.40,<3",),
+    "datatrove": ("datatrove>=0.4", "orjson>=3.8"),
+}
+
+
+def missing_extra(extra: str, needed_by: str) -> MissingExtraError:
+    """The one-line error for a missing optional dependency: the packages of the extra, as pip
+    installs them from anywhere, and the extra's form for a clone."""
+    packages = " ".join(f"'{r}'" for r in EXTRAS[extra])
+    return MissingExtraError(
+        f"{needed_by} needs the extra [{extra}]: pip install {packages} (or, in a clone of attention-influence: "
+        f"pip install '.[{extra}]')"
+    )
+
+
 class InternalError(AttninfError, RuntimeError):
     """An invariant of this package failed (a bug, never bad input): e.g. a record went missing."""

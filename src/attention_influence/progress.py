@@ -1,7 +1,8 @@
 """Progress of long stages on stderr: documents and tokens done, docs/s and tok/s, ETA.
 
 Work found done on disk (a resume) moves the count but not the rates: rates and the ETA are
-over this process's own work, so a restarted run shows its real speed at once."""
+over this process's own work, timed from `begin` (when the model is ready), so a restarted run
+shows its real speed at once. Before its first own work, the bar shows the count found done."""
 
 from __future__ import annotations
 
@@ -19,6 +20,17 @@ def _duration(seconds: float) -> str:
     seconds = int(seconds)
     hours, rest = divmod(seconds, 3600)
     return f"{hours}:{rest // 60:02d}:{rest % 60:02d}" if hours else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def duration(seconds: float) -> str:
+    """A rounded duration in words: '42 s', '3 min 20 s', '2 h 05 min', '3.4 days'."""
+    if seconds < 60:
+        return f"{max(seconds, 1):.0f} s"
+    if seconds < 3600:
+        return f"{seconds // 60:.0f} min {seconds % 60:02.0f} s"
+    if seconds < 48 * 3600:
+        return f"{seconds // 3600:.0f} h {seconds % 3600 // 60:02.0f} min"
+    return f"{seconds / 86400:.1f} days"
 
 
 class Progress:
@@ -55,9 +67,16 @@ class Progress:
                 self.bar.bar_format = _FORMAT
                 self.bar.refresh()
 
+    def begin(self) -> None:
+        """The work starts now (the model is loaded): the rates are timed from here."""
+        with self.lock:
+            self.start = time.perf_counter()
+
     def update(self, n: int, tokens: int = 0) -> None:
         """`n` documents (and `tokens`) done by this process."""
         with self.lock:
+            if self.bar is not None and self.done == 0 and self.skipped:
+                self.bar.refresh()  # the count found done, before this process's own work moves it
             self.done += n
             self.tokens += tokens
             self._show(n)

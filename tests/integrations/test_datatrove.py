@@ -8,7 +8,7 @@ import pickle
 
 import pytest
 
-pytest.importorskip("datatrove", reason="datatrove is not installed (extra attention-influence[datatrove])")
+pytest.importorskip("datatrove", reason="datatrove is not installed (pip install '.[datatrove]')")
 
 from datatrove.data import Document  # noqa: E402
 from datatrove.executor import LocalPipelineExecutor  # noqa: E402
@@ -66,3 +66,133 @@ def test_a_document_that_breaks_the_model_costs_only_itself(embedded, tmp_path):
     out = {d.id: d.metadata for d in step.run(iter(docs))}
     assert out["1"]["attninf_score"] is None and out["1"]["attninf_reason"].startswith("scoring failed (ValueError")
     assert out["0"]["attninf_score"] is not None and out["2"]["attninf_score"] is not None
+
+
+# --- the top fraction of each domain, over every task's scores --------------------------------
+
+
+def _scored_inputs(folder, rows: list[tuple[str, str, float | None, int]]) -> None:
+    """JSONL files (one per domain) of documents that carry AttentionInfluenceScorer's metadata."""
+    by_domain: dict[str, list[str]] = {}
+    for doc_id, domain, score, tokens in rows:
+        meta = {
+            "attninf_score": score,
+            "attninf_loss_base": 2.0,
+            "attninf_loss_masked": None,
+            "attninf_n_tokens": tokens,
+        }
+        by_domain.setdefault(domain, []).append(
+            json.dumps({"id": doc_id, "text": f"text of {doc_id}", "metadata": meta})
+        )
+    for domain, lines in by_domain.items():
+        (folder / domain).mkdir(parents=True, exist_ok=True)
+        (folder / domain / "part.jsonl").write_text("\n".join(lines) + "\n")
+
+
+def _two_pipelines(tmp_path, fraction: float, by: str, tasks: int = 2) -> set[str]:
+    from datatrove.pipeline.readers import JsonlReader
+
+    from attention_influence.integrations.datatrove import AttentionInfluenceScoreWriter, AttentionInfluenceTopFraction
+
+    score = LocalPipelineExecutor(
+        [
+            JsonlReader(str(tmp_path / "in"), glob_pattern="*/*.jsonl"),
+            AttentionInfluenceScoreWriter(str(tmp_path / "scores")),
+            JsonlWriter(str(tmp_path / "scored")),
+        ],
+        tasks=tasks, workers=1, logging_dir=str(tmp_path / "logs" / "score"),
+    )  # fmt: skip
+    keep = LocalPipelineExecutor(
+        [
+            JsonlReader(str(tmp_path / "scored")),
+            AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=fraction, by=by),
+            JsonlWriter(str(tmp_path / f"kept-{by}")),
+        ],
+        tasks=tasks, workers=1, logging_dir=str(tmp_path / "logs" / f"keep-{by}"), depends=score,
+    )  # fmt: skip
+    keep.run()
+    kept = [json.loads(line) for path in (tmp_path / f"kept-{by}").iterdir() for line in gzip.open(path, "rt")]
+    return {d["id"] for d in kept}
+
+
+@pytest.mark.parametrize("by", ["docs", "tokens"])
+def test_top_fraction_per_domain_is_the_cut_attninf_select_makes(tmp_path, by):
+    """Scores spread over two tasks, ties at the cut, an unscored document: the kept ids are
+    exactly those `rank_domain` (the reference of `attninf select`) keeps in each domain."""
+    import numpy as np
+
+    from attention_influence.selection import rank_domain
+
+    rng = np.random.default_rng(0)
+    rows = [(f"m{i:02d}", "math", float(rng.integers(0, 6)), int(rng.integers(5, 50))) for i in range(30)]
+    rows += [(f"w{i:02d}", "web", float(rng.normal()), int(rng.integers(5, 50))) for i in range(17)]
+    rows.append(("w-none", "web", None, 1))
+    _scored_inputs(tmp_path / "in", rows)
+
+    kept = _two_pipelines(tmp_path, 0.3, by)
+
+    want = set()
+    for domain in ("math", "web"):
+        mine = [r for r in rows if r[1] == domain and r[2] is not None]
+        picked = rank_domain(
+            np.array([r[2] for r in mine]), np.array([r[0] for r in mine]), np.array([r[3] for r in mine]), 0.3, by
+        )
+        want |= {mine[i][0] for i in picked}
+    assert kept == want and len([r for r in rows if r[1] == "math" and r[2] == rows[0][2]]) > 1  # ties exist
+    assert len(list((tmp_path / "scores").glob("*-of-00002.parquet"))) == 2
+
+
+def test_missing_task_scores_and_bad_settings_are_named(tmp_path):
+    from attention_influence.errors import RunError, SettingError
+    from attention_influence.integrations.datatrove import AttentionInfluenceTopFraction, domain_thresholds
+
+    with pytest.raises(SettingError, match="fraction: must be a number in \\(0, 1\\], got 1.5"):
+        AttentionInfluenceTopFraction(str(tmp_path), fraction=1.5)
+    _scored_inputs(tmp_path / "in", [("a", "math", 1.0, 5), ("b", "web", 2.0, 5)])
+    _two_pipelines(tmp_path, 0.5, "docs", tasks=2)
+    (tmp_path / "scores" / "00001-of-00002.parquet").unlink()
+    with pytest.raises(RunError, match="the scores of 1 of 2 tasks are missing \\(rank 1\\)"):
+        domain_thresholds(str(tmp_path / "scores"))
+    unscored = Document(text="x", id="x")
+    with pytest.raises(RunError, match="has no attninf_domain"):
+        AttentionInfluenceTopFraction(str(tmp_path / "scores")).filter(unscored)
+
+
+def test_the_embedded_model_scores_and_the_top_half_of_each_folder_is_kept(gsm8k_texts, wikitext_texts, tmp_path):
+    """Real scores: the scorer (the embedded model's shipped heads), then the score writer (the
+    domain from the folder), then the top half of each domain by the scores of both tasks."""
+    from datatrove.pipeline.readers import JsonlReader
+
+    from attention_influence.integrations.datatrove import AttentionInfluenceScoreWriter, AttentionInfluenceTopFraction
+
+    for domain, texts in (("math", gsm8k_texts[:5]), ("prose", wikitext_texts[:5])):
+        (tmp_path / "in" / domain).mkdir(parents=True)
+        lines = [json.dumps({"id": f"{domain}-{i}", "text": " ".join(t.split()[:10])}) for i, t in enumerate(texts)]
+        (tmp_path / "in" / domain / "a.jsonl").write_text("\n".join(lines) + "\n")
+    score = LocalPipelineExecutor(
+        [
+            JsonlReader(str(tmp_path / "in"), glob_pattern="*/*.jsonl"),
+            AttentionInfluenceScorer(device="cpu", dtype="float32"),
+            AttentionInfluenceScoreWriter(str(tmp_path / "scores")),
+            JsonlWriter(str(tmp_path / "scored")),
+        ],
+        tasks=2, workers=1, logging_dir=str(tmp_path / "logs" / "score"),
+    )  # fmt: skip
+    keep = LocalPipelineExecutor(
+        [
+            JsonlReader(str(tmp_path / "scored")),
+            AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=0.5),
+            JsonlWriter(str(tmp_path / "kept")),
+        ],
+        tasks=1, workers=1, logging_dir=str(tmp_path / "logs" / "keep"), depends=score,
+    )  # fmt: skip
+    keep.run()
+    scored = [json.loads(line) for path in (tmp_path / "scored").iterdir() for line in gzip.open(path, "rt")]
+    kept = {json.loads(line)["id"] for path in (tmp_path / "kept").iterdir() for line in gzip.open(path, "rt")}
+    assert len(scored) == 10 and {d["metadata"]["attninf_domain"] for d in scored} == {"math", "prose"}
+    for domain in ("math", "prose"):
+        ranked = sorted(
+            (d for d in scored if d["metadata"]["attninf_domain"] == domain),
+            key=lambda d: -d["metadata"]["attninf_score"],
+        )
+        assert {d["id"] for d in ranked[:3]} == {d for d in kept if d.startswith(domain)}  # ceil(0.5 x 5) = 3

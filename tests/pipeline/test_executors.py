@@ -9,7 +9,7 @@ import shutil
 
 import pytest
 
-ray = pytest.importorskip("ray", reason="Ray is not installed (extra attention-influence[ray])")
+ray = pytest.importorskip("ray", reason="Ray is not installed (pip install '.[ray]')")
 
 from attention_influence import score_corpus, select  # noqa: E402
 from attention_influence.cli import main  # noqa: E402

@@ -163,6 +163,38 @@ def _record(source: str, row: int, obj: object, fields: Fields, fallback_domain:
     return Record(source, row, rid, domain, text)
 
 
+DOMAIN_ORIGINS = ("field", "setting", "folder")  # how a record's domain is assigned, in this order
+
+
+def domain_origin(obj: object, fields: Fields) -> str:
+    """How a record's domain is assigned (as `_record` does): its domain field when set, else the
+    `domain` setting when given, else the parent folder's name."""
+    if isinstance(obj, dict) and obj.get(fields.domain_field) not in (None, ""):
+        return "field"
+    return "setting" if fields.domain else "folder"
+
+
+def sample_records(path: str, fields: Fields, start: int = 0, limit: int = 64) -> tuple[list[tuple[Record, str]], bool]:
+    """The first `limit` records of a file from row `start`, each with its domain origin, and
+    whether the file ended within them (then they are all of its rows from `start`)."""
+    fallback = fields.domain or default_domain(path)
+    found: list[tuple[Record, str]] = []
+    rows = iter_rows(path, fields.text, start)
+    try:
+        for row, obj, error, flag in rows:
+            if len(found) >= limit:
+                return found, False
+            if error:
+                record = Record(path, row, f"{path}:{row}", fallback, None, error)
+            else:
+                record = _record(path, row, obj, fields, fallback)
+                record.flag = record.flag or (flag if record.error is None else None)
+            found.append((record, domain_origin(obj, fields)))
+    finally:
+        rows.close()
+    return found, True
+
+
 def iter_rows(
     path: str, text_field: str | None = None, start: int = 0
 ) -> Iterator[tuple[int, object, str | None, str | None]]:

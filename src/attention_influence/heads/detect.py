@@ -7,13 +7,14 @@ import math
 import random
 import statistics
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import torch
 
 from attention_influence.config import DetectSettings, ModelSettings, build, split_options
 from attention_influence.errors import ModelError, SettingError
+from attention_influence.heads.plan import DetectionPlan, plan_detection, probe_tokens_for
 from attention_influence.heads.probes import Probe, make_probes, read_sentence_texts, sentence_pool
 from attention_influence.heads.retrieval import answer_predictions, retrieval_scores
 from attention_influence.masking import enable_masking, mask_heads
@@ -124,12 +125,25 @@ def verify_heads(
 
 
 def _source(sentences) -> str:
-    """Where the probe values come from, as heads.json names it."""
+    """Where the probe values come from, as heads.json names it; a file that is not there is a
+    SettingError now, before the model loads."""
     if sentences is None:
         raise SettingError(
             "sentences", "head detection needs sentences: a text or JSONL file the probe values come from"
         )
-    return str(sentences) if isinstance(sentences, (str, Path)) else "texts"
+    if isinstance(sentences, (str, Path)):
+        check_sentences(str(sentences))
+        return str(sentences)
+    return "texts"
+
+
+def check_sentences(path: str) -> None:
+    """SettingError unless `path` (the sentences of the probes) is a file."""
+    import fsspec
+
+    fs, _, (local,) = fsspec.get_fs_token_paths(path)
+    if not fs.isfile(local):
+        raise SettingError("sentences", f"no such file: {path}")
 
 
 def _sentences(loaded: LoadedModel, sentences) -> list[str]:
@@ -171,13 +185,17 @@ def detect_heads(
     *,
     sentences: str | Path | Iterable[str] | None = None,
     progress: bool = True,
+    on_plan: Callable[[DetectionPlan], None] | None = None,
+    dry_run: bool = False,
     **options,
-) -> dict:
+) -> dict | DetectionPlan:
     """Detect the retrieval heads of `model`; write OUT/heads.json and OUT/heads.png when `out`.
 
     `sentences`: a text/JSONL file or an iterable of texts the probe values are drawn from.
     `options`: DetectSettings fields (num_probes, probe_tokens, seed, top_frac, top_k, verify,
     ...) when `settings` is not given, and ModelSettings fields (device, dtype, ...).
+    `on_plan(plan)` is called with the DetectionPlan (probes x tokens, the time measured here)
+    before the detection starts; `dry_run` returns that plan without detecting.
     Returns the heads.json content ("selected": [[layer, head], ...], "scores", "verify", ...).
     """
     detect_options, model_options = split_options(options, DetectSettings, ModelSettings)
@@ -198,10 +216,18 @@ def detect_heads(
             allow_pickle=model_settings.allow_pickle,
         )
     )
-    tokens = min(settings.probe_tokens, loaded.max_context)
+    tokens, _ = probe_tokens_for(settings, loaded.max_context)
     enable_masking(loaded.model)
     start = time.perf_counter()
     pool = _sentences(loaded, sentences)
+    if on_plan is not None or dry_run:
+        planning = time.perf_counter()
+        plan = plan_detection(loaded, settings, pool, source)
+        if on_plan is not None:
+            on_plan(plan)
+        if dry_run:
+            return plan
+        start += time.perf_counter() - planning  # the plan's probe is not the detection's time
     probes = make_probes(loaded.tokenizer, pool, settings.num_probes, tokens, settings.seed)
     with Progress("heads", total=len(probes), unit="probe", enabled=progress) as bar:
         found = retrieval_scores(loaded.model, probes, bar)

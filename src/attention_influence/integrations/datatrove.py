@@ -1,42 +1,69 @@
-"""datatrove pipeline steps (extra `attention-influence[datatrove]`): a step that adds the
-AttentionInfluence score and both losses to each Document's metadata, and a filter that keeps
-documents at or above a score threshold.
+"""datatrove pipeline steps (extra `datatrove`): score documents inside a user's own datatrove
+pipeline, and keep the top fraction of each domain, or everything above a score.
 
-    pipeline = [JsonlReader("data/"), AttentionInfluenceScorer(heads="heads.json"),
-                AttentionInfluenceFilter(threshold=0.05), JsonlWriter("kept/")]
+A fraction of each domain needs the scores of the whole corpus, so it takes two pipelines, the
+second depending on the first (docs/datatrove.md has one to run):
 
+    1. reader -> AttentionInfluenceScorer() -> AttentionInfluenceScoreWriter("scores/") -> writer("scored/")
+       the scorer adds attninf_score, attninf_loss_base, ... to each Document's metadata; the
+       score writer sets attninf_domain and writes the task's scores to scores/RRRRR-of-WWWWW.parquet
+    2. reader("scored/") -> AttentionInfluenceTopFraction("scores/", fraction=0.2) -> writer("kept/")
+       at its first document, the filter reads every task's scores and computes each domain's
+       exact cut (selection/thresholds.py, as `attninf select`: best score first, ties by id)
+
+AttentionInfluenceFilter(threshold=...) keeps documents at or above a fixed score instead.
 The model loads lazily on the first batch of each task, so steps pickle and copy cheaply.
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
+
 try:
-    from datatrove.data import DocumentsPipeline
+    from datatrove.data import Document, DocumentsPipeline
     from datatrove.pipeline.base import PipelineStep
     from datatrove.pipeline.filters.base_filter import BaseFilter
     from datatrove.utils.batching import batched
 except ImportError as err:  # exercised only without the extra
-    from attention_influence.errors import MissingExtraError
+    from attention_influence.errors import missing_extra
 
-    raise MissingExtraError(
-        "attention_influence.integrations.datatrove needs datatrove: pip install 'attention-influence[datatrove]'"
-    ) from err
+    raise missing_extra("datatrove", "attention_influence.integrations.datatrove") from err
 
+from attention_influence.config import SelectSettings
+from attention_influence.errors import RunError
 from attention_influence.heads import parse_heads
 
 PREFIX = "attninf_"  # metadata keys: attninf_score, attninf_loss_base, attninf_loss_masked, attninf_n_tokens
 
 
+def _heads(heads: str | list | None, model: str | None) -> list[list[int]]:
+    """The heads to mask: given, or (None) those shipped for the model."""
+    if heads is None:
+        from attention_influence.errors import SettingError
+        from attention_influence.heads import shipped_heads
+        from attention_influence.models import resolve_model
+
+        source = resolve_model(model)
+        shipped = shipped_heads(source.fingerprint)
+        if shipped is None:
+            raise SettingError("heads", f"no heads are shipped for {source.name}: give heads (heads.json or 17:3,18:6)")
+        heads = str(shipped)
+    return [list(h) for h in parse_heads(heads).heads]
+
+
 class AttentionInfluenceScorer(PipelineStep):
     """Adds attninf_score, attninf_loss_base, attninf_loss_masked and attninf_n_tokens to
-    `doc.metadata` (None, with attninf_reason, when a document has no score)."""
+    `doc.metadata` (None, with attninf_reason, when a document has no score). `heads`: a
+    heads.json or "layer:head,..."; None: the heads shipped for the model (the embedded default
+    has them)."""
 
     name = "AttentionInfluence"
     type = "🎯 - SCORER"
 
     def __init__(
         self,
-        heads: str | list,
+        heads: str | list | None = None,
         model: str | None = None,
         *,
         device: str = "auto",
@@ -47,7 +74,7 @@ class AttentionInfluenceScorer(PipelineStep):
         batch_docs: int = 64,
     ):
         super().__init__()
-        self.heads = [list(h) for h in parse_heads(heads).heads]  # checked now, by value from here on
+        self.heads = _heads(heads, model)  # checked now, by value from here on
         self.model, self.device, self.dtype = model, device, dtype
         self.options = dict(max_length=max_length, truncate=truncate, batch_tokens=batch_tokens)
         self.batch_docs = batch_docs
@@ -99,3 +126,177 @@ class AttentionInfluenceFilter(BaseFilter):
         if score is None:
             return False, "no_score"
         return True if score >= self.threshold else (False, "below_threshold")
+
+
+SCORE_FILE = re.compile(r"(\d{5})-of-(\d{5})\.parquet$")  # a task's scores: RRRRR-of-WWWWW.parquet
+
+
+def document_domain(doc: Document, domain_key: str = "domain", domain: str | None = None) -> str:
+    """A document's domain, as the corpus readers decide it: its `domain_key` metadata when set,
+    else `domain`, else the name of the folder of its file (the readers' file_path), else 'default'."""
+    value = doc.metadata.get(domain_key)
+    if value not in (None, ""):
+        return str(value)
+    if domain:
+        return domain
+    path = doc.metadata.get("file_path")
+    return (posixpath.basename(posixpath.dirname(str(path))) or "default") if path else "default"
+
+
+def _score_schema():
+    import pyarrow as pa
+
+    from attention_influence.selection.thresholds import SELECTED_COLUMNS
+
+    types = {"row": pa.int64(), "n_tokens": pa.int64(), "score": pa.float64()}
+    types |= {"loss_base": pa.float64(), "loss_masked": pa.float64()}
+    return pa.schema([(name, types.get(name, pa.string())) for name in SELECTED_COLUMNS])
+
+
+class AttentionInfluenceScoreWriter(PipelineStep):
+    """Sets attninf_domain in each document's metadata (see `document_domain`) and, when the task
+    ends, writes the task's scores (id, domain, n_tokens, score, both losses, text hash) to
+    `folder`/RRRRR-of-WWWWW.parquet (task rank of world size), for AttentionInfluenceTopFraction.
+    Put it after AttentionInfluenceScorer; documents pass through unchanged otherwise."""
+
+    name = "AttentionInfluence scores"
+    type = "💽 - WRITER"
+
+    def __init__(self, folder: str, domain_key: str = "domain", domain: str | None = None):
+        super().__init__()
+        self.folder, self.domain_key, self.domain = str(folder), domain_key, domain
+
+    def run(self, data: DocumentsPipeline, rank: int = 0, world_size: int = 1) -> DocumentsPipeline:
+        import pyarrow as pa
+
+        from attention_influence.corpus.writers import join, write_table
+        from attention_influence.runs.schema import text_hash
+
+        schema = _score_schema()
+        columns: dict[str, list] = {name: [] for name in schema.names}
+        for row, doc in enumerate(data or ()):
+            if PREFIX + "score" not in doc.metadata:
+                raise RunError(f"document {doc.id} has no {PREFIX}score: put AttentionInfluenceScorer before this step")
+            domain = document_domain(doc, self.domain_key, self.domain)
+            doc.metadata[PREFIX + "domain"] = domain
+            values = {"id": str(doc.id), "domain": domain, "source": str(doc.metadata.get("file_path", "")), "row": row}
+            values |= {
+                name: doc.metadata.get(PREFIX + name) for name in ("n_tokens", "score", "loss_base", "loss_masked")
+            }
+            values["text_hash"] = text_hash(doc.text)
+            for name, value in values.items():
+                columns[name].append(value)
+            self.stat_update("scores")
+            yield doc
+        write_table(join(self.folder, f"{rank:05d}-of-{world_size:05d}.parquet"), pa.table(columns, schema=schema))
+
+
+def score_files(folder: str) -> list[str]:
+    """Every task's score file in `folder`; RunError unless they are all there, of one run."""
+    import fsspec
+
+    fs, _, (root,) = fsspec.get_fs_token_paths(str(folder))
+    found = sorted(fs.glob(root.rstrip("/") + "/*-of-*.parquet")) if fs.exists(root) else []
+    files = [fs.unstrip_protocol(p) if "://" in str(folder) else p for p in found if SCORE_FILE.search(p)]
+    found = {(int(m[1]), int(m[2])) for m in map(SCORE_FILE.search, files)}
+    worlds = sorted({world for _, world in found})
+    if not worlds:
+        raise RunError(f"no task scores in {folder}: run the scoring pipeline (AttentionInfluenceScoreWriter) first")
+    if len(worlds) > 1:
+        raise RunError(f"{folder} holds the scores of runs with {worlds} tasks: use one folder per run")
+    missing = sorted(set(range(worlds[0])) - {rank for rank, _ in found})
+    if missing:
+        shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
+        raise RunError(f"{folder}: the scores of {len(missing)} of {worlds[0]} tasks are missing (rank {shown})")
+    return files
+
+
+def domain_thresholds(folder: str, fraction: float = 0.2, by: str = "docs") -> dict[str, dict]:
+    """Per domain of the scores in `folder`: {"threshold": lowest kept score, "tied": ids kept at
+    it, "documents", "selected"}; exact over every task, as `attninf select` cuts a run. Cached in
+    `folder`/_cuts.json for the other tasks, keyed by the files, fraction and by."""
+    import fsspec
+    import pyarrow.compute as pc
+
+    from attention_influence.corpus.writers import join, read_json, write_json
+    from attention_influence.selection.thresholds import domain_cuts, selected_rows
+
+    files = score_files(folder)
+    fs, _, _ = fsspec.get_fs_token_paths(files[0])
+    key = {"files": {f.rsplit("/", 1)[-1]: fs.size(f) for f in files}, "fraction": fraction, "by": by}
+    cache = join(str(folder), "_cuts.json")
+    try:
+        cached = read_json(cache)
+        if cached.get("key") == key:
+            return cached["domains"]
+    except (OSError, ValueError):
+        pass
+    cuts = domain_cuts(files, fraction, by)
+    selected = selected_rows(files, cuts, by)
+    domains = {}
+    for name, cut in cuts.items():
+        rows = selected.filter(pc.equal(selected["domain"], name)) if selected.num_rows else selected
+        tied = [] if cut.threshold is None else [r["id"] for r in rows.to_pylist() if r["score"] == cut.threshold]
+        count = rows.num_rows
+        domains[name] = {
+            "threshold": cut.threshold,
+            "tied": sorted(tied),
+            "documents": cut.documents,
+            "selected": count,
+        }
+    write_json(cache, {"key": key, "domains": domains})
+    return domains
+
+
+class AttentionInfluenceTopFraction(BaseFilter):
+    """Keeps the top `fraction` of each domain (of documents, or of tokens with by="tokens") by
+    attninf_score, as `attninf select` does: the cut of each domain is computed exactly from every
+    task's scores in `scores` (written by AttentionInfluenceScoreWriter in an earlier pipeline)
+    when the first document arrives. Documents without a score are dropped."""
+
+    name = "AttentionInfluence top fraction"
+
+    def __init__(self, scores: str, fraction: float = 0.2, by: str = "docs", exclusion_writer=None):
+        super().__init__(exclusion_writer)
+        SelectSettings(fraction=fraction, by=by)  # a bad fraction or by fails here, not in a worker
+        self.scores, self.fraction, self.by = str(scores), fraction, by
+        self._cuts: dict | None = None
+
+    def __getstate__(self) -> dict:
+        return self.__dict__ | {"_cuts": None}
+
+    def cuts(self) -> dict[str, dict]:
+        """Each domain's threshold and the ids kept at it (computed once per task)."""
+        if self._cuts is None:
+            self._cuts = {
+                name: d | {"tied": frozenset(d["tied"])}
+                for name, d in domain_thresholds(self.scores, self.fraction, self.by).items()
+            }
+        return self._cuts
+
+    def filter(self, doc: Document) -> bool | tuple[bool, str]:
+        domain, score = doc.metadata.get(PREFIX + "domain"), doc.metadata.get(PREFIX + "score")
+        if domain is None:
+            raise RunError(
+                f"document {doc.id} has no {PREFIX}domain: read the output of the pipeline that ran "
+                "AttentionInfluenceScorer and AttentionInfluenceScoreWriter"
+            )
+        if score is None:
+            return False, "no_score"
+        cut = self.cuts().get(str(domain))
+        if cut is None or cut["threshold"] is None:
+            return False, "domain_not_in_scores"
+        if score > cut["threshold"] or (score == cut["threshold"] and str(doc.id) in cut["tied"]):
+            return True
+        return False, "below_threshold"
+
+
+__all__ = [
+    "AttentionInfluenceFilter",
+    "AttentionInfluenceScoreWriter",
+    "AttentionInfluenceScorer",
+    "AttentionInfluenceTopFraction",
+    "document_domain",
+    "domain_thresholds",
+    "score_files",
+]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 import tempfile
 
-from attention_influence.errors import MissingExtraError, SettingError
+from attention_influence.errors import SettingError, missing_extra
 from attention_influence.pipeline.job import ScoreJob
 from attention_influence.pipeline.ledger import ScoreSummary
 from attention_influence.runs.rundir import STATE, RunDir, merge_summaries
@@ -52,9 +52,7 @@ def _import_datatrove():
     try:
         from datatrove.executor import LocalPipelineExecutor
     except ImportError as err:
-        raise MissingExtraError(
-            "the datatrove engine needs datatrove: pip install 'attention-influence[datatrove]'"
-        ) from err
+        raise missing_extra("datatrove", "the datatrove engine") from err
     return LocalPipelineExecutor
 
 

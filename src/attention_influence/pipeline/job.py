@@ -34,6 +34,7 @@ class ScoreJob:
     sources: tuple[str, ...]  # input URIs, in manifest order
     manifest: dict
     overwrite: bool = False
+    heads_source: str = ""  # where the heads came from: "list", a heads.json path, "detected heads"
 
     def shard(self, num_shards: int, shard_index: int) -> ScoreJob:
         """The same job for another shard (datatrove tasks)."""
@@ -156,4 +157,5 @@ def plan_job(
         tuple(sources),
         manifest,
         overwrite,
+        head_set.source,
     )

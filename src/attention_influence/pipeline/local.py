@@ -104,6 +104,7 @@ class LocalExecutor:
     def run(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress) -> Iterator[ChunkCounts]:
         loaded = self.loaded or load_job_model(job, self.device)
         scorer = build_scorer(job, loaded)
+        bar.begin()  # loading the model is not scoring: the rates start here
         with self._prepared(job, rundir, ranges, loaded.tokenizer) as chunks:
             yield from self._score(job, rundir, scorer, loaded, chunks, bar)
 

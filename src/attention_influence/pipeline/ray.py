@@ -10,7 +10,7 @@ from collections.abc import Iterator, Sequence
 
 import pyarrow as pa
 
-from attention_influence.errors import AttninfError, MissingExtraError
+from attention_influence.errors import AttninfError, missing_extra
 from attention_influence.pipeline.chunks import PreparedChunk, prepare_chunk, read_chunks, score_chunk
 from attention_influence.pipeline.job import ScoreJob
 from attention_influence.pipeline.ledger import ChunkCounts
@@ -24,7 +24,7 @@ def import_ray():
         import ray
         import ray.data  # noqa: F401
     except ImportError as err:
-        raise MissingExtraError("the Ray engine needs Ray Data: pip install 'attention-influence[ray]'") from err
+        raise missing_extra("ray", "the Ray engine") from err
     return ray
 
 

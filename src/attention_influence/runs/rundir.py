@@ -186,6 +186,15 @@ class RunDir:
         if differ:
             raise RunError(f"{self.uri} was replaced by a run with other settings ({', '.join(differ)} differ)")
 
+    def differences(self, manifest: dict) -> list[str] | None:
+        """What differs between the run in this folder and `manifest` (settings, inputs): [] for
+        the same run, None when the folder holds no readable run."""
+        try:
+            existing = self.read_manifest()
+        except RunError:
+            return None
+        return None if existing is None else _differences(existing, manifest | {"format": FORMAT})
+
     def update_source(self, index: int, info: dict) -> None:
         """Record the current state of a source that is being scored again."""
         manifest = self.manifest()
@@ -251,6 +260,10 @@ class RunDir:
         """Every complete part file, in (source, chunk) order."""
         found = [p for p in self._glob(SCORES, "part-*.parquet") if _PART.search(p)]
         return sorted(self.fs.unstrip_protocol(p) if not self.local else p for p in found)
+
+    def done_chunks(self) -> dict[tuple[int, int], str]:
+        """(source, chunk) -> part file, for every chunk with a complete part file."""
+        return {(int(m[1]), int(m[2])): path for path in self.parts() if (m := _PART.search(path))}
 
     def read_scores(self, columns: list[str] | None = None) -> pa.Table:
         """Every score row of the run."""

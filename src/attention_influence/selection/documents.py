@@ -1,9 +1,12 @@
-"""Write the selected documents source file by source file, in the input's format, with attninf_*
-columns added; every row is checked against the text that was scored (its text_hash) before it
-is written. Memory: one source's selected rows."""
+"""Write the selected documents, with attninf_* columns added; every row is checked against the
+text that was scored (its text_hash) before it is written. Memory: one source's selected rows.
+
+Layouts: "per-source" (one file per input file, in its format) or "hf" (sharded Parquet as the
+Hugging Face Hub and `datasets` use: selection/hf.py)."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 import fsspec
@@ -48,6 +51,47 @@ def _changed(source: str, row: int) -> RunError:
     return RunError(
         f"{location(source, row)}: the text is not the one that was scored (the file changed): score it again"
     )
+
+
+def write_documents(folder: str, selected: pa.Table, fields: Fields, manifest: dict, selection: dict) -> list[str]:
+    """The selected documents in the layout `selection["output_layout"]` names (per-source by
+    default); `manifest` and `selection` describe the run and the selection (hf metadata)."""
+    if selection.get("output_layout") == "hf":
+        from attention_influence.selection.hf import selection_metadata, write_hf
+
+        return write_hf(folder, selected, fields, selection_metadata(manifest, selection))
+    return write_selected(folder, selected, fields)
+
+
+def source_tables(selected: pa.Table, fields: Fields) -> Iterator[tuple[str, pa.Table]]:
+    """(source, its selected rows as an Arrow table with the attninf_* columns), source by source,
+    every row checked against the text that was scored. JSONL columns whose values mix types are
+    kept as JSON text."""
+    for source, rows in _by_source(selected):
+        added = rows.select(list(ADDED_COLUMNS)).rename_columns([ADDED_PREFIX + c for c in ADDED_COLUMNS])
+        wanted, hashes = rows["row"].to_numpy(), rows["text_hash"].to_pylist()
+        if source.lower().endswith(PARQUET_SUFFIXES):
+            yield source, _parquet_rows(source, wanted, hashes, added, fields)
+        else:
+            yield source, _arrow(list(_jsonl_rows(source, wanted, hashes, added, fields)))
+
+
+def _arrow(rows: list[dict]) -> pa.Table:
+    """JSON objects as a table: keys in order of first appearance, missing keys null; a column
+    Arrow cannot type (mixed types) holds each value as JSON text."""
+    try:
+        return pa.Table.from_pylist(rows)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        pass
+    names = list(dict.fromkeys(key for row in rows for key in row))
+    columns = {}
+    for name in names:
+        values = [row.get(name) for row in rows]
+        try:
+            columns[name] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            columns[name] = pa.array([None if v is None else json.dumps(v, ensure_ascii=False) for v in values])
+    return pa.table(columns)
 
 
 def write_selected(folder: str, selected: pa.Table, fields: Fields) -> list[str]:

@@ -13,7 +13,7 @@ from attention_influence.config import GuardSettings, SelectSettings, select_set
 from attention_influence.errors import RunError
 from attention_influence.progress import Progress
 from attention_influence.runs.rundir import EXCLUDED, SELECTION, RunDir
-from attention_influence.selection.documents import ADDED_PREFIX, write_selected  # noqa: F401 - re-exported
+from attention_influence.selection.documents import ADDED_PREFIX, write_documents, write_selected  # noqa: F401
 from attention_influence.selection.guard import active_rules, excluded_mask, needed_columns
 from attention_influence.selection.thresholds import EXCLUDED_SCHEMA, domain_cuts, has_column, quota, selected_rows
 
@@ -137,23 +137,24 @@ def select(
             "excluded_file": rundir.file(EXCLUDED),
         }
         if write_documents:
-            report["files"] = _write_documents(rundir, manifest, selected)
+            report["files"] = _write_documents(rundir, manifest, selected, report)
         rundir.write_json(SELECTION, report)
     return report
 
 
-def _write_documents(rundir: RunDir, manifest: dict, selected) -> list[str]:
-    """Write the selected documents into a temporary folder, then swap it in."""
+def _write_documents(rundir: RunDir, manifest: dict, selected, report: dict) -> list[str]:
+    """Write the selected documents (in the layout the report's settings name) into a temporary
+    folder, then swap it in."""
     from attention_influence.config import Fields
 
     folder = rundir.new_selected()
     try:
-        written = write_selected(folder, selected, Fields(**manifest["settings"]["fields"]))
+        written = write_documents(folder, selected, Fields(**manifest["settings"]["fields"]), manifest, report)
     except BaseException:
         rundir.discard(folder)
         raise
     rundir.swap_selected(folder)
-    return [rundir.file("selected", path.rsplit("/", 1)[-1]) for path in written]
+    return [rundir.file("selected", path[len(folder.rstrip("/")) + 1 :]) for path in written]
 
 
 def guard_of(selection: dict) -> GuardSettings:
