@@ -17,6 +17,7 @@ from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 from attention_influence.integrations.datatrove import (  # noqa: E402
     AttentionInfluenceFilter,
     AttentionInfluenceScorer,
+    AttentionInfluenceTopFraction,
 )
 from attention_influence.scoring import Scorer  # noqa: E402
 
@@ -71,6 +72,13 @@ def test_a_document_that_breaks_the_model_costs_only_itself(embedded, tmp_path):
 # --- the top fraction of each domain, over every task's scores --------------------------------
 
 
+def _text(doc_id: str) -> str:
+    """Prose for most ids; every third a templated 'label: value' sheet (the guard excludes it)."""
+    if int(doc_id[1:] if doc_id[1:].isdigit() else 1) % 3 == 0:
+        return "\n".join(f"field {j} of {doc_id}: value {j}" for j in range(12))
+    return f"The text of {doc_id} explains why the result follows, step by step, from what came before."
+
+
 def _scored_inputs(folder, rows: list[tuple[str, str, float | None, int]]) -> None:
     """JSONL files (one per domain) of documents that carry AttentionInfluenceScorer's metadata."""
     by_domain: dict[str, list[str]] = {}
@@ -81,15 +89,13 @@ def _scored_inputs(folder, rows: list[tuple[str, str, float | None, int]]) -> No
             "attninf_loss_masked": None,
             "attninf_n_tokens": tokens,
         }
-        by_domain.setdefault(domain, []).append(
-            json.dumps({"id": doc_id, "text": f"text of {doc_id}", "metadata": meta})
-        )
+        by_domain.setdefault(domain, []).append(json.dumps({"id": doc_id, "text": _text(doc_id), "metadata": meta}))
     for domain, lines in by_domain.items():
         (folder / domain).mkdir(parents=True, exist_ok=True)
         (folder / domain / "part.jsonl").write_text("\n".join(lines) + "\n")
 
 
-def _two_pipelines(tmp_path, fraction: float, by: str, tasks: int = 2) -> set[str]:
+def _two_pipelines(tmp_path, fraction: float, by: str, tasks: int = 2, **options) -> set[str]:
     from datatrove.pipeline.readers import JsonlReader
 
     from attention_influence.integrations.datatrove import AttentionInfluenceScoreWriter, AttentionInfluenceTopFraction
@@ -105,7 +111,7 @@ def _two_pipelines(tmp_path, fraction: float, by: str, tasks: int = 2) -> set[st
     keep = LocalPipelineExecutor(
         [
             JsonlReader(str(tmp_path / "scored")),
-            AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=fraction, by=by),
+            AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=fraction, by=by, **options),
             JsonlWriter(str(tmp_path / f"kept-{by}")),
         ],
         tasks=tasks, workers=1, logging_dir=str(tmp_path / "logs" / f"keep-{by}"), depends=score,
@@ -115,31 +121,82 @@ def _two_pipelines(tmp_path, fraction: float, by: str, tasks: int = 2) -> set[st
     return {d["id"] for d in kept}
 
 
-@pytest.mark.parametrize("by", ["docs", "tokens"])
-def test_top_fraction_per_domain_is_the_cut_attninf_select_makes(tmp_path, by):
-    """Scores spread over two tasks, ties at the cut, an unscored document: the kept ids are
-    exactly those `rank_domain` (the reference of `attninf select`) keeps in each domain."""
+def _expected(rows, fraction: float, by: str, guard) -> set[str]:
+    """The ids `attninf select`'s ranking keeps: per domain, the rows the guard lets through
+    (measures of each text, its tokens, base loss 2.0), ranked by `rank_domain` with the fraction
+    of every scored row."""
     import numpy as np
+    import pyarrow as pa
 
+    from attention_influence.measures import text_measures
     from attention_influence.selection import rank_domain
+    from attention_influence.selection.guard import excluded_mask
+
+    want = set()
+    for domain in ("math", "web"):
+        mine = [r for r in rows if r[1] == domain and r[2] is not None]
+        table = pa.Table.from_pylist([text_measures(_text(r[0])) | {"n_tokens": r[3], "loss_base": 2.0} for r in mine])
+        eligible = np.flatnonzero(~excluded_mask(table, guard))
+        picked = rank_domain(
+            np.array([mine[i][2] for i in eligible]),
+            np.array([mine[i][0] for i in eligible]),
+            np.array([mine[i][3] for i in eligible]),
+            fraction,
+            by,
+            documents=len(mine),
+            total_tokens=sum(r[3] for r in mine),
+        )
+        want |= {mine[eligible[i]][0] for i in picked}
+    return want
+
+
+def _rows() -> list[tuple[str, str, float | None, int]]:
+    import numpy as np
 
     rng = np.random.default_rng(0)
     rows = [(f"m{i:02d}", "math", float(rng.integers(0, 6)), int(rng.integers(5, 50))) for i in range(30)]
     rows += [(f"w{i:02d}", "web", float(rng.normal()), int(rng.integers(5, 50))) for i in range(17)]
     rows.append(("w-none", "web", None, 1))
+    return rows
+
+
+@pytest.mark.parametrize("by", ["docs", "tokens"])
+def test_top_fraction_per_domain_is_the_cut_attninf_select_makes(tmp_path, by):
+    """Scores spread over two tasks, ties at the cut, an unscored document, the guard off: the
+    kept ids are exactly those `rank_domain` (the reference of `attninf select`) keeps in each
+    domain."""
+    from attention_influence.config import GuardSettings
+
+    rows = _rows()
     _scored_inputs(tmp_path / "in", rows)
 
-    kept = _two_pipelines(tmp_path, 0.3, by)
+    kept = _two_pipelines(tmp_path, 0.3, by, guard=False)
 
-    want = set()
-    for domain in ("math", "web"):
-        mine = [r for r in rows if r[1] == domain and r[2] is not None]
-        picked = rank_domain(
-            np.array([r[2] for r in mine]), np.array([r[0] for r in mine]), np.array([r[3] for r in mine]), 0.3, by
-        )
-        want |= {mine[i][0] for i in picked}
-    assert kept == want and len([r for r in rows if r[1] == "math" and r[2] == rows[0][2]]) > 1  # ties exist
+    assert kept == _expected(rows, 0.3, by, GuardSettings(enabled=False))
+    assert len([r for r in rows if r[1] == "math" and r[2] == rows[0][2]]) > 1  # ties exist
     assert len(list((tmp_path / "scores").glob("*-of-00002.parquet"))) == 2
+
+
+def test_top_fraction_leaves_out_what_the_guard_excludes_as_attninf_select_does(tmp_path):
+    """The default guard with min_tokens=20: templated sheets and short documents are dropped
+    with their rule, and the fraction of each domain is of all its scored documents."""
+    from attention_influence.config import GuardSettings
+
+    rows = _rows()
+    _scored_inputs(tmp_path / "in", rows)
+
+    kept = _two_pipelines(tmp_path, 0.3, "docs", min_tokens=20)
+
+    guard = GuardSettings(min_tokens=20)
+    want = _expected(rows, 0.3, "docs", guard)
+    assert kept == want and want != _expected(rows, 0.3, "docs", GuardSettings(enabled=False))
+    templated = {r[0] for r in rows if r[2] is not None and r[3] >= 20 and "field 0" in _text(r[0])}
+    assert templated and not kept & templated
+    step = AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=0.3, min_tokens=20)
+    scored = [json.loads(line) for path in (tmp_path / "scored").iterdir() for line in gzip.open(path, "rt")]
+    verdicts = {d["id"]: step.filter(Document(text=d["text"], id=d["id"], metadata=d["metadata"])) for d in scored}
+    assert {verdicts[i] for i in templated} <= {(False, "guard_templated"), (False, "guard_fields")}
+    assert (False, "guard_too_short") in verdicts.values()
 
 
 def test_missing_task_scores_and_bad_settings_are_named(tmp_path):
@@ -149,7 +206,7 @@ def test_missing_task_scores_and_bad_settings_are_named(tmp_path):
     with pytest.raises(SettingError, match="fraction: must be a number in \\(0, 1\\], got 1.5"):
         AttentionInfluenceTopFraction(str(tmp_path), fraction=1.5)
     _scored_inputs(tmp_path / "in", [("a", "math", 1.0, 5), ("b", "web", 2.0, 5)])
-    _two_pipelines(tmp_path, 0.5, "docs", tasks=2)
+    _two_pipelines(tmp_path, 0.5, "docs", tasks=2, guard=False)
     (tmp_path / "scores" / "00001-of-00002.parquet").unlink()
     with pytest.raises(RunError, match="the scores of 1 of 2 tasks are missing \\(rank 1\\)"):
         domain_thresholds(str(tmp_path / "scores"))
@@ -181,7 +238,7 @@ def test_the_embedded_model_scores_and_the_top_half_of_each_folder_is_kept(gsm8k
     keep = LocalPipelineExecutor(
         [
             JsonlReader(str(tmp_path / "scored")),
-            AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=0.5),
+            AttentionInfluenceTopFraction(str(tmp_path / "scores"), fraction=0.5, guard=False),  # 10-word texts
             JsonlWriter(str(tmp_path / "kept")),
         ],
         tasks=1, workers=1, logging_dir=str(tmp_path / "logs" / "keep"), depends=score,

@@ -6,10 +6,12 @@ second depending on the first (docs/datatrove.md has one to run):
 
     1. reader -> AttentionInfluenceScorer() -> AttentionInfluenceScoreWriter("scores/") -> writer("scored/")
        the scorer adds attninf_score, attninf_loss_base, ... to each Document's metadata; the
-       score writer sets attninf_domain and writes the task's scores to scores/RRRRR-of-WWWWW.parquet
+       score writer sets attninf_domain and the text measures the guard reads (attninf_repetition,
+       attninf_templated_lines, ...) and writes the task's scores to scores/RRRRR-of-WWWWW.parquet
     2. reader("scored/") -> AttentionInfluenceTopFraction("scores/", fraction=0.2) -> writer("kept/")
        at its first document, the filter reads every task's scores and computes each domain's
-       exact cut (selection/thresholds.py, as `attninf select`: best score first, ties by id)
+       exact cut (selection/thresholds.py, as `attninf select`: the guard's exclusions left out,
+       best score first, ties by id); a document the guard excludes is dropped with its rule
 
 AttentionInfluenceFilter(threshold=...) keeps documents at or above a fixed score instead.
 The model loads lazily on the first batch of each task, so steps pickle and copy cheaply.
@@ -30,7 +32,7 @@ except ImportError as err:  # exercised only without the extra
 
     raise missing_extra("datatrove", "attention_influence.integrations.datatrove") from err
 
-from attention_influence.config import SelectSettings
+from attention_influence.config import GuardSettings, SelectSettings, select_settings
 from attention_influence.errors import RunError
 from attention_influence.heads import parse_heads
 
@@ -146,18 +148,22 @@ def document_domain(doc: Document, domain_key: str = "domain", domain: str | Non
 def _score_schema():
     import pyarrow as pa
 
+    from attention_influence.measures import MEASURE_COLUMNS
     from attention_influence.selection.thresholds import SELECTED_COLUMNS
 
     types = {"row": pa.int64(), "n_tokens": pa.int64(), "score": pa.float64()}
     types |= {"loss_base": pa.float64(), "loss_masked": pa.float64()}
-    return pa.schema([(name, types.get(name, pa.string())) for name in SELECTED_COLUMNS])
+    types |= {name: pa.float64() for name in MEASURE_COLUMNS}
+    return pa.schema([(name, types.get(name, pa.string())) for name in [*SELECTED_COLUMNS, *MEASURE_COLUMNS]])
 
 
 class AttentionInfluenceScoreWriter(PipelineStep):
-    """Sets attninf_domain in each document's metadata (see `document_domain`) and, when the task
-    ends, writes the task's scores (id, domain, n_tokens, score, both losses, text hash) to
-    `folder`/RRRRR-of-WWWWW.parquet (task rank of world size), for AttentionInfluenceTopFraction.
-    Put it after AttentionInfluenceScorer; documents pass through unchanged otherwise."""
+    """Sets attninf_domain (see `document_domain`) and the text measures the selection guard
+    reads (attninf_repetition, attninf_templated_lines, ...: measures/) in each document's
+    metadata and, when the task ends, writes the task's scores (id, domain, n_tokens, score, both
+    losses, text hash, measures) to `folder`/RRRRR-of-WWWWW.parquet (task rank of world size), for
+    AttentionInfluenceTopFraction. Put it after AttentionInfluenceScorer; documents pass through
+    unchanged otherwise."""
 
     name = "AttentionInfluence scores"
     type = "💽 - WRITER"
@@ -170,6 +176,7 @@ class AttentionInfluenceScoreWriter(PipelineStep):
         import pyarrow as pa
 
         from attention_influence.corpus.writers import join, write_table
+        from attention_influence.measures import text_measures
         from attention_influence.runs.schema import text_hash
 
         schema = _score_schema()
@@ -184,6 +191,8 @@ class AttentionInfluenceScoreWriter(PipelineStep):
                 name: doc.metadata.get(PREFIX + name) for name in ("n_tokens", "score", "loss_base", "loss_masked")
             }
             values["text_hash"] = text_hash(doc.text)
+            for name, value in text_measures(doc.text).items():
+                doc.metadata[PREFIX + name] = values[name] = value
             for name, value in values.items():
                 columns[name].append(value)
             self.stat_update("scores")
@@ -211,19 +220,26 @@ def score_files(folder: str) -> list[str]:
     return files
 
 
-def domain_thresholds(folder: str, fraction: float = 0.2, by: str = "docs") -> dict[str, dict]:
+def domain_thresholds(
+    folder: str, fraction: float = 0.2, by: str = "docs", guard: GuardSettings | None = None
+) -> dict[str, dict]:
     """Per domain of the scores in `folder`: {"threshold": lowest kept score, "tied": ids kept at
-    it, "documents", "selected"}; exact over every task, as `attninf select` cuts a run. Cached in
-    `folder`/_cuts.json for the other tasks, keyed by the files, fraction and by."""
+    it, "documents", "selected", "excluded": documents per guard rule}; exact over every task, as
+    `attninf select` cuts a run, among the documents `guard` lets through (None: the default
+    guard). Cached in `folder`/_cuts.json for the other tasks, keyed by the files and settings."""
+    from dataclasses import asdict
+
     import fsspec
     import pyarrow.compute as pc
 
     from attention_influence.corpus.writers import join, read_json, write_json
     from attention_influence.selection.thresholds import domain_cuts, selected_rows
 
+    guard = GuardSettings() if guard is None else guard
     files = score_files(folder)
     fs, _, _ = fsspec.get_fs_token_paths(files[0])
     key = {"files": {f.rsplit("/", 1)[-1]: fs.size(f) for f in files}, "fraction": fraction, "by": by}
+    key["guard"] = asdict(guard)
     cache = join(str(folder), "_cuts.json")
     try:
         cached = read_json(cache)
@@ -231,8 +247,8 @@ def domain_thresholds(folder: str, fraction: float = 0.2, by: str = "docs") -> d
             return cached["domains"]
     except (OSError, ValueError):
         pass
-    cuts = domain_cuts(files, fraction, by)
-    selected = selected_rows(files, cuts, by)
+    cuts = domain_cuts(files, fraction, by, guard)
+    selected = selected_rows(files, cuts, by, guard)
     domains = {}
     for name, cut in cuts.items():
         rows = selected.filter(pc.equal(selected["domain"], name)) if selected.num_rows else selected
@@ -243,6 +259,7 @@ def domain_thresholds(folder: str, fraction: float = 0.2, by: str = "docs") -> d
             "tied": sorted(tied),
             "documents": cut.documents,
             "selected": count,
+            "excluded": cut.excluded,
         }
     write_json(cache, {"key": key, "domains": domains})
     return domains
@@ -250,16 +267,29 @@ def domain_thresholds(folder: str, fraction: float = 0.2, by: str = "docs") -> d
 
 class AttentionInfluenceTopFraction(BaseFilter):
     """Keeps the top `fraction` of each domain (of documents, or of tokens with by="tokens") by
-    attninf_score, as `attninf select` does: the cut of each domain is computed exactly from every
-    task's scores in `scores` (written by AttentionInfluenceScoreWriter in an earlier pipeline)
-    when the first document arrives. Documents without a score are dropped."""
+    attninf_score, as `attninf select` does: documents the selection guard excludes (templated
+    lines, lists, `label: value` sheets, tables of numbers, repeated or predictable text, too
+    short: docs/guard.md) are dropped with their rule, and the cut of each domain among the rest
+    is computed exactly from every task's scores in `scores` (written by
+    AttentionInfluenceScoreWriter in an earlier pipeline) when the first document arrives.
+    `guard=False` ranks every document; the guard's thresholds are keyword options
+    (min_tokens=32, max_repetition=0.2, ...: config.GuardSettings). Documents without a score
+    are dropped."""
 
     name = "AttentionInfluence top fraction"
 
-    def __init__(self, scores: str, fraction: float = 0.2, by: str = "docs", exclusion_writer=None):
+    def __init__(
+        self,
+        scores: str,
+        fraction: float = 0.2,
+        by: str = "docs",
+        exclusion_writer=None,
+        guard: bool | GuardSettings = True,
+        **thresholds: float,
+    ):
         super().__init__(exclusion_writer)
-        SelectSettings(fraction=fraction, by=by)  # a bad fraction or by fails here, not in a worker
-        self.scores, self.fraction, self.by = str(scores), fraction, by
+        settings: SelectSettings = select_settings(fraction=fraction, by=by, guard=guard, **thresholds)  # fails here
+        self.scores, self.fraction, self.by, self.guard = str(scores), fraction, by, settings.guard
         self._cuts: dict | None = None
 
     def __getstate__(self) -> dict:
@@ -270,9 +300,23 @@ class AttentionInfluenceTopFraction(BaseFilter):
         if self._cuts is None:
             self._cuts = {
                 name: d | {"tied": frozenset(d["tied"])}
-                for name, d in domain_thresholds(self.scores, self.fraction, self.by).items()
+                for name, d in domain_thresholds(self.scores, self.fraction, self.by, self.guard).items()
             }
         return self._cuts
+
+    def excluded_by(self, doc: Document) -> str | None:
+        """The guard rule that keeps `doc` out of the ranking, from its metadata (the score
+        writer's measures, the scorer's n_tokens and base loss); None when it may be ranked."""
+        import pyarrow as pa
+
+        from attention_influence.selection.guard import RULES, guard_verdicts, needed_columns
+
+        columns = needed_columns(self.guard)
+        if not columns:
+            return None
+        row = pa.table({name: pa.array([doc.metadata.get(PREFIX + name)], pa.float64()) for name in columns})
+        which = int(guard_verdicts(row, self.guard)[0][0])
+        return RULES[which].name if which >= 0 else None
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
         domain, score = doc.metadata.get(PREFIX + "domain"), doc.metadata.get(PREFIX + "score")
@@ -283,6 +327,9 @@ class AttentionInfluenceTopFraction(BaseFilter):
             )
         if score is None:
             return False, "no_score"
+        rule = self.excluded_by(doc)
+        if rule is not None:
+            return False, f"guard_{rule}"
         cut = self.cuts().get(str(domain))
         if cut is None or cut["threshold"] is None:
             return False, "domain_not_in_scores"
