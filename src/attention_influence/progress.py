@@ -33,6 +33,16 @@ def duration(seconds: float) -> str:
     return f"{seconds / 86400:.1f} days"
 
 
+def rate(per_second: float, unit: str) -> str:
+    """A rate as a person reads it: '1,250 docs/s', '3.4 docs/s', or, below one a second, the
+    seconds per item ('25.0 s/doc'), so a slow model never shows '0.0 docs/s'."""
+    if per_second <= 0:
+        return f"0 {unit}s/s"
+    if per_second < 1:
+        return f"{1 / per_second:,.1f} s/{unit}"
+    return f"{per_second:,.1f} {unit}s/s" if per_second < 100 else f"{per_second:,.0f} {unit}s/s"
+
+
 class Progress:
     """A bar of documents with tokens, rates and ETA; thread-safe `update` and `skip`."""
 
@@ -101,7 +111,7 @@ class Progress:
         if self.total and docs_rate > 0:
             remaining = max(self.total - self.done - self.skipped, 0)
             parts.append(f"<{_duration(remaining / docs_rate)}")
-        parts.append(f"{docs_rate:,.1f} {self.unit}s/s")
+        parts.append(rate(docs_rate, self.unit))
         if self.tokens:
             parts.append(f"{self.tokens + self.skipped_tokens:,} tok, {tokens_rate:,.0f} tok/s")
         if self.skipped:

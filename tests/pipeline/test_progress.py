@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from attention_influence import score_corpus
-from attention_influence.progress import Progress
+from attention_influence.progress import Progress, rate
 
 HEADS = "17:3,18:6"
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -37,6 +37,17 @@ def test_rates_count_only_this_process_work():
     docs, tokens = bar.rates()
     assert docs == pytest.approx(4 / elapsed, rel=0.05) and tokens == pytest.approx(60 / elapsed, rel=0.05)
     assert docs < 4 / 0.2 and (bar.done, bar.skipped, bar.tokens, bar.skipped_tokens) == (4, 12, 60, 184)
+
+
+def test_a_slow_rate_is_shown_as_seconds_per_document():
+    assert [rate(r, "doc") for r in (0.0, 0.04, 0.5, 3.456, 99.94, 1250.4)] == [
+        "0 docs/s",
+        "25.0 s/doc",
+        "2.0 s/doc",
+        "3.5 docs/s",
+        "99.9 docs/s",
+        "1,250 docs/s",
+    ]
 
 
 def _in_a_terminal(command: list[str], env: dict) -> tuple[int, str]:
@@ -77,7 +88,7 @@ def test_a_resumed_run_starts_at_the_done_count_and_rates_only_new_work(short_co
     first_own = next(i for i, (n, _) in enumerate(frames) if n > 12)
     before = frames[first_own - 1]
     assert before[0] == 12 and "12 done before" in before[1], frames
-    assert "0.0 docs/s" in before[1] and "tok/s" not in before[1]  # nothing of this process's own yet
+    assert "0 docs/s" in before[1] and "tok/s" not in before[1]  # nothing of this process's own yet
     assert all(n <= 12 for n, _ in frames[:first_own])
     assert all(n > 12 and "12 done before" in postfix for n, postfix in frames[first_own:])
     assert frames[-1][0] == 24
