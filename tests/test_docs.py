@@ -5,9 +5,8 @@ The convention (also in docs/ARCHITECTURE.md, "Code blocks in the documentation"
 - ```bash and ```python blocks run, in page order, each page in a fresh working directory that
   the blocks share (a reader following the page): bash blocks under `bash -euo pipefail`,
   python blocks as a script (`python block.py`, so `if __name__ == "__main__":` runs).
-- The working directory holds what a reader of the pages is assumed to have: `examples/` (the
-  sample corpus of this repository), `wiki.txt` (sentences for head detection: a wikitext-2
-  excerpt), `heads.json` (the embedded model's shipped heads); `attninf` is this checkout's.
+- The working directory holds what a reader of a clone has: `examples/` (the sample corpus and
+  `examples/wiki.txt`, sentences for head detection); `attninf` is this checkout's.
   Nothing is fetched from the network.
 - ```text, ```console, ```sbatch, ```json and ```yaml blocks are illustrations: output, commands
   for other systems (installs, Slurm, Ray clusters) or file contents. They do not run.
@@ -24,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES, REPO
+from tests.conftest import REPO
 
 RUN = ("bash", "python")
 ILLUSTRATIONS = ("text", "console", "sbatch", "json", "yaml")
@@ -62,10 +61,6 @@ def _workdir(tmp_path: Path) -> tuple[Path, dict]:
     work = tmp_path / "work"
     work.mkdir()
     shutil.copytree(REPO / "examples", work / "examples")
-    shutil.copy(FIXTURES / "wikitext-2" / "valid-first5articles.txt", work / "wiki.txt")
-    shutil.copy(
-        REPO / "src" / "attention_influence" / "heads" / "shipped" / "smollm2-135m-instruct.json", work / "heads.json"
-    )
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     shim = bin_dir / "attninf"

@@ -298,8 +298,11 @@ def compare(run_a: str, run_b: str, json_file: str | None = None) -> dict:
     return compare_runs(run_a, run_b, json_file)
 
 
-def explain(text: str, model: LoadedModel | str | None, heads: HeadSet | str | list, **options) -> list:
-    """Per-token (token, loss_base, loss_masked, delta): where the masked heads matter in `text`."""
+def explain(
+    text: str, model: LoadedModel | str | None = None, heads: HeadSet | str | list | None = None, **options
+) -> list:
+    """Per-token (token, loss_base, loss_masked, delta): where the masked heads matter in `text`
+    (heads None: those shipped for the model; the embedded default has them)."""
     from attention_influence.reports.explain import explain as explain_tokens
 
     return explain_tokens(text, model, heads, **options)

@@ -27,8 +27,8 @@ EXAMPLES = {
     "heads": """
         examples:
           attninf heads --sentences data/web.jsonl --out runs/heads --verify
-          attninf heads --sentences wiki.txt --num-probes 32 --probe-tokens 768 --top-k 8 --out runs/quick
-          attninf heads --sentences wiki.txt --out runs/heads --dry-run   # the plan: probes x tokens, time here
+          attninf heads --sentences examples/wiki.txt --num-probes 32 --probe-tokens 768 --top-k 8 --out runs/quick
+          attninf heads --sentences examples/wiki.txt --out runs/heads --dry-run   # the plan: probes x tokens, time here
     """,
     "select": """
         examples:
@@ -148,7 +148,7 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("scale-out (README: Running at scale)")
     g.add_argument("--engine", choices=["local", "ray", "datatrove"], default="local", help="where chunks are scored")
     g.add_argument("--num-shards", type=int, default=1, help="split the run into N shards (one process each)")
-    g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1")
+    g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1 (default: 0)")
     g.add_argument(
         "--chunk-docs", type=int, default=1024, help="input rows per score file; a restart skips finished ones"
     )
@@ -187,7 +187,7 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
         default=None,
         help="tokens per probe (default: the paper's 4096; always capped at the model's context)",
     )
-    g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another)")
+    g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another) (default: 0)")
     top = g.add_mutually_exclusive_group()
     top.add_argument("--top-frac", type=float, default=0.05, help="fraction of all heads to select")
     top.add_argument("--top-k", type=int, default=None, help="number of heads to select (instead of --top-frac)")
@@ -195,7 +195,10 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
     g.add_argument("--verify-probes", type=int, default=None, help="held-out probes (default: --num-probes)")
     g.add_argument("--verify-draws", type=int, default=16, help="random head sets in --verify (c)")
     g.add_argument(
-        "--verify-draw-probes", type=int, default=None, help="held-out probes per (c) draw (default: 4 uses each)"
+        "--verify-draw-probes",
+        type=int,
+        default=None,
+        help="held-out probes per (c) draw (default: enough for every held-out probe to be used 4 times over all draws)",
     )
 
 
@@ -298,7 +301,11 @@ def build_parser() -> argparse.ArgumentParser:
         "is a path: if no such file exists that is an error; with --run, so is a DOC without whitespace that is "
         "neither an id of the run nor a file (to explain such a string: echo 'and/or' | attninf explain -)",
     )
-    p.add_argument("--heads", metavar="H", help='heads.json or "layer:head,..." (default: the --run\'s heads)')
+    p.add_argument(
+        "--heads",
+        metavar="H",
+        help='heads.json or "layer:head,..." (default: the --run\'s heads, else those shipped for the model)',
+    )
     p.add_argument("--run", metavar="DIR", help="a scored run: DOC may be one of its ids; default model and heads")
     p.add_argument("--out", metavar="DIR", help="write DIR/explain.html and DIR/tokens.jsonl instead of printing")
     p.add_argument("--max-length", type=int, default=None, help="tokens per window (default: as in scoring)")
@@ -441,6 +448,14 @@ def _dispatch(args: argparse.Namespace) -> None:
     dry_run = getattr(args, "dry_run", False)
     if args.command == "select":
         _print_selection(api.select(args.out, built["select"], progress=progress))
+        from attention_influence.runs.rundir import REPORT, RunDir
+
+        if RunDir(args.out).has(REPORT):
+            print(
+                f"note: {RunDir(args.out).file(REPORT)} still shows the previous selection: "
+                f"`attninf report {args.out}` renders it for this one",
+                file=sys.stderr,
+            )
     elif args.command == "report":
         m = built["model"]
         path = api.report(

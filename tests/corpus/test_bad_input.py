@@ -144,6 +144,24 @@ def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path)
     assert "\n" not in message
 
 
+def test_a_run_with_no_score_at_all_fails_naming_the_reasons(corpus, embedded, tmp_path, capsys):
+    """A wrong --text-field (or an empty corpus) is an error, not 'scored 0 of N' with exit 0;
+    the run's files stay for inspection."""
+    from attention_influence.cli import main
+    from attention_influence.errors import RunError
+
+    _, files = corpus
+    out = tmp_path / "run"
+    with pytest.raises(RunError, match=r"no record has a score: \d+ read \(\d+ Parquet schema has no column 'text'"):
+        score_corpus(str(files["no_text_column"]), str(out), HEADS, embedded, progress=False)
+    assert (out / "errors.jsonl").is_file() and (out / "summary.json").is_file()
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("")
+    command = ["score", str(empty), "--heads", HEADS, "--out", str(tmp_path / "e"), "--device", "cpu", "--no-progress"]
+    assert main(command) == 2
+    assert "the corpus holds no records" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("num_shards", [2, 3, 7])
 def test_shards_account_for_every_record(corpus, num_shards):
     """Sharded reading (files cut into row ranges) lists every bad record exactly once, too."""

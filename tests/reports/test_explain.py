@@ -94,6 +94,17 @@ def test_explain_command_writes_html(embedded, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+def test_explain_masks_the_shipped_heads_when_given_none(embedded, tmp_path, capsys):
+    """As score and run do: the embedded model's shipped heads, by default."""
+    from attention_influence.heads import parse_heads, shipped_heads
+
+    text = "The cat sat on the mat. The cat sat on the mat."
+    shipped = parse_heads(str(shipped_heads(embedded.fingerprint)))
+    assert [t.delta for t in explain(text, embedded)] == [t.delta for t in explain(text, embedded, shipped)]
+    assert main(["explain", text, "--out", str(tmp_path / "x"), "--device", "cpu", "--dtype", "float32"]) == 0
+    assert (tmp_path / "x" / "explain.html").is_file()
+
+
 SHORT = "The cat sat on the mat. The cat sat on the mat."
 
 

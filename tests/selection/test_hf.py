@@ -126,3 +126,13 @@ def test_the_layout_is_a_checked_setting_and_a_flag(run):
     assert done.returncode == 0, done.stderr
     assert Path(run, "selected", "data", "train-00000-of-00001.parquet").is_file()
     assert json.loads(Path(run, "selection.json").read_text())["files"][0].endswith("train-00000-of-00001.parquet")
+
+
+def test_the_select_command_says_when_the_report_shows_an_earlier_selection(run, capsys):
+    from attention_influence.cli import main
+
+    assert main(["select", run, "--no-guard", "--fraction", "0.5"]) == 0
+    assert "still shows the previous selection" not in capsys.readouterr().err  # no report yet
+    Path(run, "report.html").write_text("<html></html>")
+    assert main(["select", run, "--no-guard", "--fraction", "0.2"]) == 0
+    assert f"`attninf report {run}` renders it for this one" in capsys.readouterr().err

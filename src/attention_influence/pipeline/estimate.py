@@ -134,7 +134,7 @@ class ScorePlan:
         if self.done_chunks:
             shown.append(
                 f"  resume   {self.done_documents:,} documents ({self.done_tokens:,} tokens) in {self.done_chunks:,} "
-                "chunks are already scored: checked, not scored again"
+                f"chunk{'s' if self.done_chunks != 1 else ''} are already scored: checked, not scored again"
             )
         shown.append(f"  time     {self._time()}")
         return shown
@@ -276,22 +276,12 @@ def resumed(plan: ScorePlan, job: ScoreJob, ranges: Sequence[ChunkRange]) -> Non
 def measure(loaded: LoadedModel, job: ScoreJob, documents: Sequence[list[int]], budget: int) -> Speed | None:
     """Score about `budget` tokens of the sampled documents (after a tiny warm-up) with the job's
     settings on the loaded model: the probe the time estimate comes from."""
-    from attention_influence.scoring.engine import Scorer
+    from attention_influence.pipeline.local import build_scorer
 
     documents = [d for d in documents if len(d) >= 2]
     if not documents:
         return None
-    s = job.settings
-    scorer = Scorer(
-        loaded,
-        list(job.heads),
-        max_length=s.max_length,
-        truncate=s.truncate,
-        batch_tokens=s.batch_tokens,
-        shared_prefix=s.shared_prefix,
-        compile=False,  # the probe is short: compiling would cost more than it measures
-        pack=s.pack,
-    )
+    scorer = build_scorer(job, loaded, eager=True)  # the probe is short: compiling would cost more than it measures
     order = list(documents)
     random.Random(0).shuffle(order)
     scorer.score_token_lists([order[0][:16]])  # first-call costs (allocator, kernels) are not the corpus's

@@ -22,9 +22,9 @@ from attention_influence.scoring.engine import Scorer
 from attention_influence.scoring.memory import peak_memory_bytes
 
 
-def build_scorer(job: ScoreJob, loaded: LoadedModel) -> Scorer:
+def build_scorer(job: ScoreJob, loaded: LoadedModel, *, eager: bool = False) -> Scorer:
     """The job's Scorer; None settings take the engine's per-device defaults (sizes from the
-    device's memory, packing and compilation on CUDA)."""
+    device's memory, packing and compilation on CUDA). `eager`: never compile (a short probe)."""
     s = job.settings
     return Scorer(
         loaded,
@@ -33,7 +33,7 @@ def build_scorer(job: ScoreJob, loaded: LoadedModel) -> Scorer:
         truncate=s.truncate,
         batch_tokens=s.batch_tokens,
         shared_prefix=s.shared_prefix,
-        compile=s.compile,
+        compile=False if eager else s.compile,
         pack=s.pack,
     )
 

@@ -115,9 +115,7 @@ def use_color(stream: TextIO, environ: Mapping[str, str] = os.environ, mode: str
 
 def explain_command(args: argparse.Namespace) -> None:
     run = RunDir(args.run).manifest() if args.run else {}
-    heads = args.heads or run.get("heads")
-    if not heads:
-        raise ExplainError("explain needs --heads (or --run with a scored run)")
+    heads = args.heads or run.get("heads")  # None: the heads shipped for the model
     model = args.model or (run["model"]["name"] if run else None)
     text, label = resolve_document(args.doc, args.run)
     tokens = explain(text, model, heads, max_length=args.max_length, device=args.device, dtype=args.dtype)

@@ -12,7 +12,8 @@ from typing import NamedTuple
 
 import torch
 
-from attention_influence.heads import HeadSet
+from attention_influence.errors import SettingError
+from attention_influence.heads import HeadSet, shipped_heads
 from attention_influence.masking import mask_heads
 from attention_influence.models import LoadedModel, load_model
 from attention_influence.scoring.engine import Scorer, split_windows
@@ -62,14 +63,20 @@ def token_losses(scorer: Scorer, ids: Sequence[int]) -> tuple[list[float], list[
 def explain(
     text: str,
     model: LoadedModel | str | None,
-    heads: HeadSet | str | list,
+    heads: HeadSet | str | list | None = None,
     *,
     max_length: int | None = None,
     device: str = "auto",
     dtype: str = "auto",
 ) -> list[TokenInfluence]:
-    """Every token of `text` with its loss under the full model, with `heads` masked, and the difference."""
+    """Every token of `text` with its loss under the full model, with `heads` masked (None: the
+    heads shipped for the model), and the difference."""
     loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device, dtype=dtype)
+    if heads is None:
+        shipped = shipped_heads(loaded.fingerprint)
+        if shipped is None:
+            raise SettingError("heads", f"no heads are shipped for {loaded.name}: give heads (or a scored run)")
+        heads = str(shipped)
     scorer = Scorer(loaded, heads, max_length=max_length)
     ids = scorer.tokenize([text])[0]
     if len(ids) < 2:

@@ -348,6 +348,10 @@ class RunDir:
         return _read_jsonl(self.file(ERRORS))
 
     # --- other outputs -----------------------------------------------------------------------
+    def has(self, name: str) -> bool:
+        """Whether the run holds the output `name` (report.html, selection.json, ...)."""
+        return self._exists(name)
+
     def read_json(self, name: str) -> Any:
         return read_json(self.file(name)) if self._exists(name) else None
 

@@ -92,7 +92,7 @@ def select(
         rundir.check_sources()
         files = rundir.parts()
         _missing_columns(rundir, files, guard)
-        with Progress("select", total=2 * len(files), unit="file", enabled=progress) as bar:
+        with Progress("select", total=2 * len(files), unit="file read", enabled=progress) as bar:  # two passes
             cuts = domain_cuts(files, settings.fraction, settings.by, guard)  # pass 1: scores only
             bar.update(len(files))
             if not cuts:
