@@ -450,9 +450,10 @@ def _dispatch(args: argparse.Namespace) -> None:
         _print_selection(api.select(args.out, built["select"], progress=progress))
         from attention_influence.runs.rundir import REPORT, RunDir
 
-        if RunDir(args.out).has(REPORT):
+        rundir = RunDir(args.out)
+        if rundir.has(REPORT):
             print(
-                f"note: {RunDir(args.out).file(REPORT)} still shows the previous selection: "
+                f"note: {rundir.file(REPORT)} still shows the previous selection: "
                 f"`attninf report {args.out}` renders it for this one",
                 file=sys.stderr,
             )

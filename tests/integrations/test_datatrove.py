@@ -14,6 +14,7 @@ from datatrove.data import Document  # noqa: E402
 from datatrove.executor import LocalPipelineExecutor  # noqa: E402
 from datatrove.pipeline.writers import JsonlWriter  # noqa: E402
 
+from attention_influence.errors import RunError  # noqa: E402
 from attention_influence.integrations.datatrove import (  # noqa: E402
     AttentionInfluenceFilter,
     AttentionInfluenceScorer,
@@ -197,6 +198,9 @@ def test_top_fraction_leaves_out_what_the_guard_excludes_as_attninf_select_does(
     verdicts = {d["id"]: step.filter(Document(text=d["text"], id=d["id"], metadata=d["metadata"])) for d in scored}
     assert {verdicts[i] for i in templated} <= {(False, "guard_templated"), (False, "guard_fields")}
     assert (False, "guard_too_short") in verdicts.values()
+    bare = Document(text="x", id="bare", metadata={"attninf_domain": "math", "attninf_score": 9.0})
+    with pytest.raises(RunError, match="has no attninf_n_tokens"):  # no measures: never decided without them
+        step.filter(bare)
 
 
 def test_missing_task_scores_and_bad_settings_are_named(tmp_path):

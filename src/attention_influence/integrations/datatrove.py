@@ -314,7 +314,13 @@ class AttentionInfluenceTopFraction(BaseFilter):
         columns = needed_columns(self.guard)
         if not columns:
             return None
-        row = pa.table({name: pa.array([doc.metadata.get(PREFIX + name)], pa.float64()) for name in columns})
+        missing = [PREFIX + name for name in columns if PREFIX + name not in doc.metadata]
+        if missing:  # the cut left it out by its measures: deciding without them could keep it
+            raise RunError(
+                f"document {doc.id} has no {', '.join(missing)}: read the output of the pipeline that ran "
+                "AttentionInfluenceScoreWriter, or pass guard=False"
+            )
+        row = pa.table({name: pa.array([doc.metadata[PREFIX + name]], pa.float64()) for name in columns})
         which = int(guard_verdicts(row, self.guard)[0][0])
         return RULES[which].name if which >= 0 else None
 
