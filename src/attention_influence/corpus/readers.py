@@ -13,7 +13,14 @@ from dataclasses import dataclass
 import fsspec
 
 from attention_influence.config import Fields
-from attention_influence.corpus.streams import DamagedStream, decompressed_blocks, split_lines
+from attention_influence.corpus.streams import (
+    COMPRESSIONS,
+    DamagedStream,
+    decompressed_blocks,
+    sniff,
+    split_lines,
+    text_blocks,
+)
 from attention_influence.errors import InputError
 
 JSONL_SUFFIXES = (
@@ -56,12 +63,51 @@ def is_supported(path: str) -> bool:
 
 
 def _compression(path: str) -> str | None:
+    """The compression a file's name says (for outputs named after their input)."""
     lower = path.lower()
     if lower.endswith(".gz"):
         return "gzip"
     if lower.endswith((".zst", ".zstd")):
         return "zstd"
     return None
+
+
+def _not_jsonl(path: str, kind: str) -> str:
+    """Why a file named as JSONL whose content is `kind` cannot be read."""
+    if kind == "Parquet":
+        return "a Parquet file (by its content), not JSONL: name it .parquet"
+    return f"{kind}-compressed (by its content): JSONL is read plain, gzip- or zstd-compressed; recompress it"
+
+
+def _parquet_fault(path: str, err: Exception) -> str:
+    """Why a file named .parquet could not be read, naming what its content is when it is not Parquet."""
+    try:
+        with fsspec.open(path, "rb") as f:
+            head = f.read(64)
+    except OSError:
+        head = b"PAR1"
+    kind = sniff(head)
+    if kind in COMPRESSIONS:
+        return (
+            f"unreadable Parquet data (not Parquet: its content is {kind}-compressed; name it .jsonl.gz or .jsonl.zst)"
+        )
+    if kind is None and head.lstrip(b"\xef\xbb\xbf \t\r\n").startswith((b"{", b"[")):
+        return "unreadable Parquet data (not Parquet: its content is JSON text; name it .jsonl)"
+    if kind not in (None, "Parquet"):
+        return f"unreadable Parquet data (not Parquet: its content is {kind})"
+    first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+    return f"unreadable Parquet data ({first})"
+
+
+def jsonl_blocks(path: str, raw) -> Iterator[bytes]:
+    """The UTF-8 text of a JSONL file opened as `raw`, block by block: decompressed by what its
+    first bytes say (gzip, zstd, plain: whatever its name says), its byte-order mark read.
+    Raises _FileFault for a file that is something else (bzip2, xz, zip, Parquet)."""
+    kind = sniff(raw.read(8))
+    raw.seek(0)
+    if kind is not None and kind not in COMPRESSIONS:
+        raise _FileFault(0, _not_jsonl(path, kind))
+    return text_blocks(decompressed_blocks(raw, kind))
 
 
 TEMPORARY = re.compile(r"\.tmp-[0-9a-f]{8}$")  # corpus/writers.py's unfinished outputs
@@ -244,7 +290,7 @@ def _iter_jsonl(path: str, start: int = 0) -> Iterator[tuple[int, object, str | 
     row = 0
     try:
         with raw:
-            for line in split_lines(decompressed_blocks(raw, _compression(path)), MAX_LINE_BYTES):
+            for line in split_lines(jsonl_blocks(path, raw), MAX_LINE_BYTES):
                 if row < start:  # another shard's row
                     pass
                 elif line is None:
@@ -277,8 +323,7 @@ def _iter_parquet(path: str, text_field: str | None) -> Iterator[tuple[int, obje
                     yield row, obj, None, None
                     row += 1
     except (pa.ArrowException, OSError, ValueError) as err:
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        raise _FileFault(row, f"unreadable Parquet data ({first})") from err
+        raise _FileFault(row, _parquet_fault(path, err)) from err
 
 
 def read_records(path: str, fields: Fields | None = None, start: int = 0) -> Iterator[Record]:
@@ -305,10 +350,10 @@ def exact_rows(path: str) -> int:
             with fsspec.open(path, "rb") as f:
                 return pq.ParquetFile(f).metadata.num_rows
         count, last = 0, b"\n"
-        with fsspec.open(path, "rb", compression=_compression(path)) as f:
-            for block in iter(lambda: f.read(1 << 22), b""):
+        with fsspec.open(path, "rb") as raw:
+            for block in jsonl_blocks(path, raw):
                 count += block.count(b"\n")
-                last = block[-1:]
+                last = block[-1:] or last
         return count + (last != b"\n")
     except Exception:  # noqa: BLE001 - EOFError, zlib/zstd/Arrow errors, OSError: let the reader say
         return max((row for row, *_ in iter_rows(path)), default=-1) + 1
@@ -340,8 +385,7 @@ def _parquet_range(path: str, fields: Fields, start: int, stop: int | None) -> I
                             row += 1
                 offset += rows
     except Exception as err:  # noqa: BLE001 - a damaged file is one listed record, as in read_records
-        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
-        yield Record(path, row, f"{path}:{row}", fallback, None, f"unreadable Parquet data ({first})")
+        yield Record(path, row, f"{path}:{row}", fallback, None, _parquet_fault(path, err))
 
 
 def read_range(path: str, fields: Fields | None = None, start: int = 0, stop: int | None = None) -> Iterator[Record]:

@@ -1,11 +1,62 @@
-"""Damage-tolerant byte streams: decompress gzip/zstd block by block and split lines, so that
-every complete line before a truncated or corrupt region is kept and the damage is reported."""
+"""Damage-tolerant byte streams: what a file holds by its first bytes (not its name), gzip/zstd
+decompressed block by block, byte-order marks read as such, lines split, so that every complete
+line before a truncated or corrupt region is kept and the damage is reported."""
 
 from __future__ import annotations
 
+import codecs
 import zlib
 from collections.abc import Iterator
 from typing import BinaryIO
+
+MAGIC = (  # (first bytes, what the file is)
+    (b"\x1f\x8b", "gzip"),
+    (b"\x28\xb5\x2f\xfd", "zstd"),
+    (b"BZh", "bzip2"),
+    (b"\xfd7zXZ\x00", "xz"),
+    (b"PK\x03\x04", "zip"),
+    (b"PAR1", "Parquet"),
+)
+COMPRESSIONS = ("gzip", "zstd")  # read; the other kinds of MAGIC are refused, named
+BOMS = (  # longest first: UTF-32-LE's mark starts with UTF-16-LE's
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+
+
+def sniff(head: bytes) -> str | None:
+    """What a file is by its first bytes: a kind of MAGIC, or None (plain bytes: text)."""
+    return next((kind for magic, kind in MAGIC if head.startswith(magic)), None)
+
+
+def text_blocks(blocks: Iterator[bytes]) -> Iterator[bytes]:
+    """The blocks of a text as UTF-8: a UTF-8 byte-order mark dropped; a text whose mark says
+    UTF-16 or UTF-32 decoded and encoded again as UTF-8; a text without a mark as it is."""
+    head = b""
+    for block in blocks:
+        head += block
+        if len(head) >= 4:
+            break
+    encoding = next((name for bom, name in BOMS if head.startswith(bom)), None)
+    if encoding is None:
+        if head:
+            yield head
+        yield from blocks
+        return
+    bom = next(bom for bom, name in BOMS if name == encoding)
+    if encoding == "utf-8":
+        yield head[len(bom) :]
+        yield from blocks
+        return
+    decoder = codecs.getincrementaldecoder(encoding)(errors="replace")
+    yield decoder.decode(head[len(bom) :]).encode("utf-8", "surrogatepass")
+    for block in blocks:
+        yield decoder.decode(block).encode("utf-8", "surrogatepass")
+    yield decoder.decode(b"", final=True).encode("utf-8", "surrogatepass")
+
 
 READ_BYTES = 1 << 16  # compressed bytes per read: little is lost at the damage point
 
