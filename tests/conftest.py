@@ -2,7 +2,13 @@
 
 Real text comes only from tests/fixtures/ (excerpts of GSM8K and wikitext-2; sources and licences
 in tests/fixtures/LICENSES.md), so a fresh clone runs every test. A test may skip only for a missing
-GPU (`requires_gpu`); any other skip turns the run red (`pytest_sessionfinish` below)."""
+GPU (`requires_gpu`); any other skip turns the run red (`pytest_sessionfinish` below).
+
+Two tiers: `pytest -m "not slow"` (make test-fast) runs in minutes; `slow` marks every test that
+loads a real model, starts Ray or runs Chromium. The marker is checked, not trusted: in a test not
+marked slow, loading the weights of the embedded or the second model, `ray.init` and Chromium fail
+the test (`_fast_tier` below; reading a model's config and tokenizer is allowed); a CLI run in a
+subprocess is marked by hand."""
 
 from __future__ import annotations
 
@@ -18,12 +24,66 @@ NO_GPU = "needs a CUDA GPU and none is available"  # the one allowed skip reason
 requires_gpu = pytest.mark.skipif(not torch.cuda.is_available(), reason=NO_GPU)
 
 
+SLOW_REASON = "mark the test @pytest.mark.slow (or pytestmark = pytest.mark.slow): it {}"
+
+
+def _forbid(what: str):
+    def refuse(*args, **kwargs):
+        pytest.fail(SLOW_REASON.format(what), pytrace=False)
+
+    return refuse
+
+
+@pytest.fixture(autouse=True)
+def _fast_tier(request, monkeypatch):
+    """In a test not marked slow: no real model, no Ray cluster, no Chromium."""
+    if request.node.get_closest_marker("slow") is not None:
+        return
+    import transformers
+
+    from attention_influence.models.loading import cache_dir
+
+    converted = str(cache_dir() / "gguf")  # the embedded model and any GGUF file, de-quantized
+    original = transformers.AutoModelForCausalLM.from_pretrained
+
+    def from_pretrained(source, *args, **kwargs):
+        if str(source).startswith(converted) or "gguf_file" in kwargs:
+            _forbid("loads a real model")()
+        return original(source, *args, **kwargs)
+
+    monkeypatch.setattr(transformers.AutoModelForCausalLM, "from_pretrained", from_pretrained)
+    try:
+        import ray
+    except ImportError:
+        ray = None
+    if ray is not None:
+        monkeypatch.setattr(ray, "init", _forbid("starts Ray"))
+    from tests.reports import chromium
+
+    monkeypatch.setattr(chromium, "chromium", _forbid("runs Chromium"))
+
+
+SLOW_FIXTURES = {"embedded": "loads the embedded model", "gemma": "loads the second model"}
+
+
 @pytest.fixture(scope="session")
 def embedded():
-    """The embedded SmolLM2-135M-Instruct, float32 on CPU."""
+    """The embedded SmolLM2-135M-Instruct, float32 on CPU (loaded once per session)."""
     from attention_influence.models import load_model
 
     return load_model(None, device="cpu", dtype="float32")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """A test that uses a model fixture (directly or through another fixture) must be marked slow."""
+    unmarked = [
+        f"{item.nodeid}: {SLOW_REASON.format(why)}"
+        for item in items
+        for name, why in SLOW_FIXTURES.items()
+        if name in getattr(item, "fixturenames", ()) and item.get_closest_marker("slow") is None
+    ]
+    if unmarked:
+        raise pytest.UsageError("\n".join(unmarked))
 
 
 @pytest.fixture(scope="session")
@@ -132,3 +192,34 @@ def tiny_llama(layers: int = 3, heads: int = 4, kv_heads: int = 2, vocab: int = 
         num_key_value_heads=kv_heads,
         max_position_embeddings=256,
     )
+
+
+TINY_WORDS = (
+    "the a of and to in is was for on as with by he it at from his an were are which this that be or has had "
+    "not but first one their its new after who they have her she two been other when there all during into "
+    "school time may years more most only over city some world would where later up such used many can state "
+    "about national out known university united then made what so 0 1 2 3 4 5 6 7 8 9 . , : ; ( ) = + - * / "
+    "def return if else for while class self x y n i value key sum total each per how many much solve step"
+).split()
+
+
+@pytest.fixture(scope="session")
+def tiny_model_folder(tmp_path_factory) -> Path:
+    """A real model folder (config, safetensors weights, a fast word-level tokenizer) of a tiny
+    random Llama: every command runs on it in seconds, offline, with no slow marker."""
+    from tokenizers import Tokenizer, models, pre_tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    specials = ["<unk>", "<pad>", "<s>", "</s>"]
+    vocab = {word: i for i, word in enumerate(dict.fromkeys(specials + TINY_WORDS))}
+    core = Tokenizer(models.WordLevel(vocab, unk_token="<unk>"))
+    core.pre_tokenizer = pre_tokenizers.Sequence([pre_tokenizers.Whitespace(), pre_tokenizers.Digits(True)])
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=core, unk_token="<unk>", pad_token="<pad>", bos_token="<s>", eos_token="</s>"
+    )
+    folder = tmp_path_factory.mktemp("tiny-model")
+    model = tiny_llama(layers=4, heads=4, kv_heads=2, vocab=len(vocab))
+    model.config.bos_token_id, model.config.eos_token_id, model.config.pad_token_id = 2, 3, 1
+    model.save_pretrained(folder)
+    tokenizer.save_pretrained(folder)
+    return folder

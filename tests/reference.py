@@ -4,8 +4,10 @@ padded to the longest; batch_size=1 is what the public re-implementation does.""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 
@@ -71,3 +73,30 @@ def selector_config(vocab_size: int = 49152):
     )
     config.num_attention_heads, config.head_dim = 20, 128
     return config
+
+
+def reference_cut(
+    scores: np.ndarray,
+    ids: np.ndarray,
+    tokens: np.ndarray,
+    fraction: float,
+    by: str,
+    documents: int | None = None,
+    total_tokens: int | None = None,
+) -> np.ndarray:
+    """The selection of one domain the slow, obvious way (the reference of selection/cut.py): the
+    eligible rows sorted by score (best first), ties by id; kept while the count is under
+    ceil(fraction x documents), or while the tokens kept before a row are under fraction x tokens.
+    `documents` and `total_tokens` (all the domain's rows, excluded ones too) default to these rows'."""
+    order = sorted(range(len(scores)), key=lambda i: (-scores[i], str(ids[i])))
+    if by == "docs":
+        count = len(scores) if documents is None else documents
+        return np.array(order[: min(math.ceil(fraction * count - 1e-9), len(order))], dtype=np.int64)
+    budget = fraction * (int(np.sum(tokens)) if total_tokens is None else total_tokens)
+    kept, before = [], 0
+    for i in order:
+        if before >= budget - 1e-9:
+            break
+        kept.append(i)
+        before += int(tokens[i])
+    return np.array(kept, dtype=np.int64)

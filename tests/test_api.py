@@ -11,6 +11,7 @@ from attention_influence import run, score_corpus, select
 from attention_influence.runs import RunDir
 
 
+@pytest.mark.slow
 def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> None:
     corpus = tmp_path / "corpus" / "math"
     corpus.mkdir(parents=True)
@@ -33,6 +34,7 @@ def test_api_run_matches_separate_stages(tmp_path, embedded, gsm8k_texts) -> Non
     assert error["row"] == 5 and error["reason"].startswith("invalid JSON")
 
 
+@pytest.mark.slow
 def test_heads_file_is_kept_with_the_run(tmp_path, embedded, gsm8k_texts) -> None:
     from tests.conftest import REPO
 
@@ -45,6 +47,7 @@ def test_heads_file_is_kept_with_the_run(tmp_path, embedded, gsm8k_texts) -> Non
     assert kept == json.loads(heads_file.read_text()) and len(kept["scores"]) == 30  # the report's heatmap
 
 
+@pytest.mark.slow
 def test_settings_objects_and_keywords_build_the_same_run(tmp_path, embedded, gsm8k_texts) -> None:
     from attention_influence import ScoreSettings, SelectSettings
     from attention_influence.errors import SettingError

@@ -94,7 +94,7 @@ BAD_OPTIONS = [  # (command, flag, value, what the error says after the flag)
     ("run", "--guard-min-loss", "-0.5", "must be a finite number >= 0, got -0.5"),
     ("score", "--max-length", "0", "must be an integer >= 16, got 0"),
     ("score", "--max-length", "2", "must be an integer >= 16, got 2"),
-    ("score", "--max-length", "100000", "must be at most the model's context of 8192 tokens, got 100000"),
+    ("score", "--max-length", "100000", "must be an integer in [16, 8192] (the model's context), got 100000"),
     ("score", "--batch-tokens", "0", "must be an integer >= 1, got 0"),
     ("score", "--batch-tokens", "-1", "must be an integer >= 1, got -1"),
     ("score", "--chunk-docs", "0", "must be an integer >= 1, got 0"),
@@ -103,6 +103,8 @@ BAD_OPTIONS = [  # (command, flag, value, what the error says after the flag)
     ("score", "--ray-actors", "0", "must be an integer >= 1, got 0"),
     ("score", "--tasks", "0", "must be an integer >= 1, got 0"),
     ("score", "--workers", "-2", "must be an integer >= 1, got -2"),
+    ("score", "--prepare-workers", "-1", "must be an integer >= 0, got -1"),
+    ("run", "--max-hours", "-1", "must be a finite number >= 0, got -1.0"),
     ("score", "--dtype", "float8", "must be one of auto, float32, fp32, bfloat16, bf16, float16, fp16, got 'float8'"),
     ("score", "--text-field", "", "must be a non-empty string, got ''"),
     ("score", "--domain", "", "must be a non-empty string, got ''"),
@@ -117,14 +119,27 @@ BAD_OPTIONS = [  # (command, flag, value, what the error says after the flag)
 ]
 
 
+ENGINE_OF = {"--ray-actors": "ray", "--tasks": "datatrove", "--workers": "datatrove"}  # options of one engine
+
+
 @pytest.mark.parametrize(("command", "flag", "value", "says"), BAD_OPTIONS)
 def test_every_option_is_checked_before_any_work(corpus, tmp_path, command, flag, value, says):
-    extra = ("--sentences", str(corpus / "math" / "a.jsonl")) if flag in ("--num-probes", "--probe-tokens") else ()
+    detects = ("--num-probes", "--probe-tokens", "--max-hours")
+    extra = ("--sentences", str(corpus / "math" / "a.jsonl")) if flag in detects else ()
+    extra += ("--engine", ENGINE_OF[flag]) if flag in ENGINE_OF else ()
     args = [command, str(corpus), "--out", str(tmp_path / "o"), "--heads", "3:1", flag, value, *extra]
     if command == "run" and flag.startswith(("--top", "--verify", "--seed")):
         args += ["--sentences", str(corpus / "math" / "a.jsonl")]
     assert error_line(attninf(*args)) == f"attninf: error: {flag}: {says}"
     assert not (tmp_path / "o").exists()  # refused before any work
+
+
+@pytest.mark.parametrize(("flag", "value", "engine"), [("--ray-actors", "2", "local"), ("--tasks", "2", "ray")])
+def test_an_option_of_another_engine_is_refused(corpus, tmp_path, flag, value, engine):
+    owner = ENGINE_OF[flag]
+    args = ["score", str(corpus), "--out", str(tmp_path / "o"), "--heads", "3:1", flag, value, "--engine", engine]
+    assert error_line(attninf(*args)) == f"attninf: error: {flag}: is an option of the {owner} engine, not of {engine}"
+    assert not (tmp_path / "o").exists()
 
 
 @pytest.mark.parametrize(
@@ -141,6 +156,7 @@ def test_heads_command_checks_its_options(tmp_path, flag, value, says):
     assert line == f"attninf: error: {flag}: {says}"
 
 
+@pytest.mark.slow
 def test_output_holding_a_run_with_other_settings(corpus, tmp_path):
     out = tmp_path / "out"
     assert score(corpus, out, "--heads", "3:1").returncode == 0
@@ -162,6 +178,7 @@ def test_output_inside_an_input_folder(corpus):
     assert not out.exists()
 
 
+@pytest.mark.slow
 def test_on_error_fail_names_file_and_line(corpus, tmp_path):
     line = error_line(score(corpus, tmp_path / "out", "--heads", "3:1", "--on-error", "fail"))
     path = corpus / "math" / "a.jsonl"
@@ -215,5 +232,5 @@ def test_version_and_defaults_in_help():
         "(default: 1024)",
     ):
         assert needle in helps["run"], needle
-    assert "--num-probes" in helps["heads"] and "(default: 800)" in helps["heads"]
+    assert "--num-probes" in helps["heads"] and "(default: 800 on a GPU, 32 on a CPU)" in helps["heads"]
     assert "--batch-tokens" in helps["score"] and "sized for the device" in helps["score"]

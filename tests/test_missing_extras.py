@@ -31,8 +31,16 @@ RAY = "pip install 'ray[data]>=2.40,<3' (or, in a clone of attention-influence: 
     ("package", "statement", "says"),
     [
         ("datatrove", "import attention_influence.integrations.datatrove", DATATROVE),
-        ("datatrove", "from attention_influence.pipeline import make_executor; make_executor('datatrove')", DATATROVE),
-        ("ray", "from attention_influence.pipeline import make_executor; make_executor('ray')", RAY),
+        (
+            "datatrove",
+            "from attention_influence.config import EngineSettings as E; from attention_influence.pipeline import make_executor; make_executor(E('datatrove'))",
+            DATATROVE,
+        ),
+        (
+            "ray",
+            "from attention_influence.config import EngineSettings as E; from attention_influence.pipeline import make_executor; make_executor(E('ray'))",
+            RAY,
+        ),
     ],
 )
 def test_missing_extra_names_the_install(package, statement, says):

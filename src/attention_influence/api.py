@@ -1,14 +1,21 @@
 """The Python API: one function per `attninf` command, taking the same settings objects (or their
-fields as keyword arguments). Every setting is validated before any work."""
+fields as keyword arguments). Every setting is validated before any work.
+
+`model` is, everywhere: a LoadedModel, a ModelSettings, a name (hub id, folder, .gguf file), or
+None (the embedded default), with ModelSettings fields (device, dtype, trust_remote_code,
+allow_pickle) as keyword arguments; models/loading.py `load` is the one way from settings to a
+loaded model."""
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from attention_influence.config import (
     DetectSettings,
+    EngineSettings,
     Fields,
     GuardSettings,
     ModelSettings,
@@ -16,52 +23,104 @@ from attention_influence.config import (
     SelectSettings,
     build,
     select_settings,
+    split_options,
 )
-from attention_influence.config import split_options as _split
 from attention_influence.errors import RunError, SettingError
 from attention_influence.heads import (
     DetectionPlan,
     HeadSet,
     detect_heads,
+    detection_size,
     parse_heads,
-    probe_tokens_for,
     same_detection,
-    shipped_heads,
+    shipped_head_set,
 )
 from attention_influence.masking import enable_masking, mask_heads
-from attention_influence.models import LoadedModel, load_model, resolve_model
-from attention_influence.pipeline import ScoreSummary, execute, make_executor, plan_job
+from attention_influence.models import LoadedModel, load, load_model, resolve_device, resolve_model
+from attention_influence.pipeline import ScoreSummary, execute, find_sources, make_executor, plan_job
 from attention_influence.pipeline.estimate import ScorePlan, plan_score
 from attention_influence.runs.rundir import RunDir
 from attention_influence.scoring import Scorer
 from attention_influence.selection import select
-
-ENGINE_OPTIONS = ("ray_address", "ray_actors", "tasks", "workers", "prepare_workers")
 
 
 def _inputs(inputs: Sequence[str] | str) -> list[str]:
     return [inputs] if isinstance(inputs, (str, Path)) else [str(i) for i in inputs]
 
 
-def _model_settings(model, options: dict) -> ModelSettings:
-    if isinstance(model, str):
-        options = options | {"model": model}
-    return build(ModelSettings, **options)
+def model_settings(model: LoadedModel | ModelSettings | str | None, options: dict) -> ModelSettings:
+    """The ModelSettings `model` (and the ModelSettings fields among `options`) stand for."""
+    if isinstance(model, LoadedModel):
+        return model.settings or build(ModelSettings, model=model.name, **options)
+    if isinstance(model, ModelSettings):
+        if options:
+            raise SettingError(next(iter(options)), "is given twice: in the ModelSettings and as an option")
+        return model
+    return build(ModelSettings, **options | ({"model": model} if model is not None else {}))
 
 
-def _engine_options(options: dict) -> tuple[dict, dict]:
-    engine = {k: options.pop(k) for k in ENGINE_OPTIONS if k in options}
-    return engine, options
+def _shipped(loaded: LoadedModel | None, settings: ModelSettings) -> HeadSet:
+    """The heads shipped for the model (no detection in the score stage)."""
+    source = loaded.source if loaded is not None and loaded.source else resolve_model(settings.model)
+    return shipped_head_set(source.name, loaded.fingerprint if loaded is not None else source.fingerprint)
+
+
+@dataclass
+class _Job:
+    """What scoring a corpus needs, checked before the model loads: settings, sources, executor."""
+
+    inputs: list[str]
+    out: str
+    score: ScoreSettings
+    model: ModelSettings
+    engine: EngineSettings
+    loaded: LoadedModel | None = None
+    sources: list[str] = field(default_factory=list)
+    executor: object = None
+
+    def start(self) -> None:
+        """Find the sources (bad inputs fail here, before any model loads), then build the executor."""
+        self.sources = self.sources or find_sources(self.inputs, self.out)
+        local = self.engine.engine == "local"
+        self.executor = make_executor(self.engine, self.model.device, self.loaded if local else None)
+
+    def plan(self, heads: HeadSet | str | list | None, overwrite: bool):
+        executor = self.executor
+        return plan_job(
+            self.sources, self.out, heads, self.loaded or resolve_model(self.model.model), self.score, self.model,
+            executor=executor.name, device_type=executor.device_type(), overwrite=overwrite,
+        )  # fmt: skip
+
+
+def _score(job: _Job, heads, overwrite: bool, progress: bool, on_plan, dry_run: bool) -> ScoreSummary | ScorePlan:
+    """Plan the scoring job (to `on_plan`), then run it unless `dry_run` (which returns the plan)."""
+    planned = job.plan(heads, overwrite)
+    if on_plan is not None or dry_run:
+        plan = _plan(planned, job.executor, heads_known=heads is not None)
+        if on_plan is not None:
+            on_plan(plan)
+        if dry_run:
+            return plan
+    return execute(planned, job.executor, progress)
+
+
+def _plan(planned, executor, heads_known: bool = True) -> ScorePlan:
+    """The job's plan, its time measured on the model the executor loads here (if it does)."""
+    loaded = executor.planning_model(planned) if heads_known else None
+    plan = plan_score(planned, engine=executor.name, loaded=loaded, device=executor.device_type())
+    if not heads_known:
+        plan.note = "it depends on the heads (where the shared prefix ends): it is measured after the detection"
+    return plan
 
 
 def score_corpus(
     inputs: Sequence[str] | str,
     out: str,
     heads: HeadSet | str | list | None = None,
-    model: LoadedModel | str | None = None,
+    model: LoadedModel | ModelSettings | str | None = None,
     settings: ScoreSettings | None = None,
     *,
-    engine: str = "local",
+    engine: str | EngineSettings = "local",
     overwrite: bool = False,
     progress: bool = True,
     on_plan: Callable[[ScorePlan], None] | None = None,
@@ -72,74 +131,27 @@ def score_corpus(
     `heads` masked (None: the heads shipped for the model; the embedded default has them).
 
     `options`: ScoreSettings fields (fields, max_length, truncate, batch_tokens, chunk_docs,
-    shared_prefix, compile, on_error, num_shards, shard_index) when `settings` is not given,
-    ModelSettings fields (device, dtype, trust_remote_code, allow_pickle), and the engine's
-    (ray_address, ray_actors for "ray"; tasks, workers for "datatrove"). A folder holding a run
-    with the same settings is resumed; other settings are refused unless `overwrite`.
+    shared_prefix, compile, pack, on_error, num_shards, shard_index) when `settings` is not
+    given, ModelSettings fields (device, dtype, trust_remote_code, allow_pickle), and the
+    engine's options (config.ENGINE_OPTIONS: prepare_workers for "local", ray_address and
+    ray_actors for "ray", tasks and workers for "datatrove"). A folder holding a run with the
+    same settings is resumed; other settings are refused unless `overwrite`.
 
     `on_plan(plan)` gets the ScorePlan (documents, tokens, domains, the model time measured on
     this device) before any scoring; `dry_run` returns that plan and scores nothing."""
-    engine_options, options = _engine_options(dict(options))
-    score_options, model_options = _split(options, ScoreSettings, ModelSettings)
-    settings = settings or build(ScoreSettings, **score_options)
-    model_settings = _model_settings(model, model_options)
-    loaded = model if isinstance(model, LoadedModel) else None
-    if heads is None:
-        heads = _shipped(loaded, model_settings)
-    executor = make_executor(engine, loaded, device=model_settings.device, **engine_options)
-    return _score(inputs, out, heads, loaded, settings, model_settings, executor, overwrite, progress, on_plan, dry_run)
-
-
-def _shipped(loaded: LoadedModel | None, model_settings: ModelSettings) -> str:
-    """The shipped heads.json of the model (no detection in the score stage)."""
-    model = loaded if loaded is not None else resolve_model(model_settings.model)
-    shipped = shipped_heads(model.fingerprint)
-    if shipped is None:
-        raise SettingError("heads", f"no heads are shipped for {model.name}: give heads (run `attninf heads` first)")
-    return str(shipped)
-
-
-def _score(
-    inputs, out, heads, loaded, settings, model_settings, executor, overwrite: bool, progress: bool, on_plan, dry_run
-):
-    job = plan_job(
+    engine, options = EngineSettings.split(options, engine)
+    score_options, model_options = split_options(options, ScoreSettings, ModelSettings)
+    job = _Job(
         _inputs(inputs),
         str(out),
-        heads,
-        loaded or model_settings.model,
-        settings,
-        model_settings,
-        executor=executor.name,
-        device_type=executor.device_type(),
-        overwrite=overwrite,
+        settings or build(ScoreSettings, **score_options),
+        model_settings(model, model_options),
+        engine,
+        model if isinstance(model, LoadedModel) else None,
     )
-    if on_plan is not None or dry_run:
-        plan = _plan(job, executor)
-        if on_plan is not None:
-            on_plan(plan)
-        if dry_run:
-            return plan
-    return execute(job, executor, progress)
-
-
-def _plan(job, executor, loaded: LoadedModel | None = None, heads_known: bool = True) -> ScorePlan:
-    """The job's plan; the local engine's model is loaded here (the executor then uses it) so
-    that the time is measured on it."""
-    if executor.name == "local" and heads_known:
-        from attention_influence.pipeline.local import load_job_model
-
-        loaded = executor.loaded = executor.loaded or load_job_model(job, executor.device)
-    plan = plan_score(
-        job,
-        engine=executor.name,
-        loaded=loaded if heads_known else None,
-        tokenizer=loaded.tokenizer if loaded is not None else None,
-        device=executor.device_type(),
-    )
-    if not heads_known:
-        plan.heads, plan.heads_source = [], "detected first"
-        plan.note = "it depends on the heads (where the shared prefix ends): it is measured after the detection"
-    return plan
+    job.start()
+    heads = _shipped(job.loaded, job.model) if heads is None else heads
+    return _score(job, heads, overwrite, progress, on_plan, dry_run)
 
 
 def resolve_heads(
@@ -154,17 +166,11 @@ def resolve_heads(
     else the heads an earlier detection wrote into the run (same weights and settings); else a
     detection from `detect.sentences` (never from the corpus being scored), whose plan goes to
     `on_plan` first. None under `dry_run` when a detection would run."""
-    shipped = shipped_heads(model.fingerprint)
-    if shipped is not None and detect is None:
-        return parse_heads(str(shipped))
     if detect is None or detect.sentences is None:
-        raise SettingError(
-            "heads",
-            f"no heads are shipped for {model.name}: give heads (a heads.json or layer:head pairs), "
-            "or sentences to detect them from (a text or JSONL file)",
-        )
+        return shipped_head_set(model.name, model.fingerprint)
     earlier = RunDir(out).read_heads()
-    if same_detection(earlier, model.fingerprint, detect, probe_tokens_for(detect, model.max_context)[0]):
+    probes, _, tokens, _ = detection_size(detect, model.max_context, model.device.type)
+    if same_detection(earlier, model.fingerprint, detect, probes, tokens):
         print("heads: reusing the heads this run detected with this model and these settings", file=sys.stderr)
         found = earlier
     else:
@@ -178,9 +184,9 @@ def run(
     inputs: Sequence[str] | str,
     out: str,
     heads: HeadSet | str | list | None = None,
-    model: LoadedModel | str | None = None,
+    model: LoadedModel | ModelSettings | str | None = None,
     *,
-    engine: str = "local",
+    engine: str | EngineSettings = "local",
     score: ScoreSettings | None = None,
     selection: SelectSettings | None = None,
     detect: DetectSettings | None = None,
@@ -199,23 +205,21 @@ def run(
 
     `on_plan(plan)` gets the DetectionPlan (when heads are detected) and the ScorePlan, each
     before its work; `dry_run` stops there and returns {"plans": [...]}."""
-    engine_options, options = _engine_options(dict(options))
+    engine, options = EngineSettings.split(options, engine)
+    score_options, select_options, guard_options, model_options = split_options(
+        options, ScoreSettings, SelectSettings, GuardSettings, ModelSettings
+    )
+    selection = selection or select_settings(**select_options, **guard_options)
+    job = _Job(_inputs(inputs), str(out), score or build(ScoreSettings, **score_options),
+               model_settings(model, model_options), engine, model if isinstance(model, LoadedModel) else None)  # fmt: skip
     if heads is None and detect is not None and detect.sentences is not None:
         from attention_influence.heads.detect import check_sentences
 
         check_sentences(detect.sentences)  # before the model loads
-    score_options, select_options, guard_options, model_options = _split(
-        options, ScoreSettings, SelectSettings, GuardSettings, ModelSettings
-    )
-    score = score or build(ScoreSettings, **score_options)
-    selection = selection or select_settings(**select_options, **guard_options)
-    model_settings = _model_settings(model, model_options)
-    loaded = model if isinstance(model, LoadedModel) else None
-    if heads is None or engine == "local":  # load the model once, here: detection and scoring share it
-        loaded = loaded or load_model(resolve_model(model_settings.model), **_loading(model_settings))
-    executor = make_executor(
-        engine, loaded if engine == "local" else None, device=model_settings.device, **engine_options
-    )
+    if job.loaded is None and (heads is None or engine.engine == "local"):
+        job.sources = find_sources(job.inputs, job.out)  # bad inputs fail before the model loads
+        job.loaded = load(job.model)  # once, here: detection and scoring share it
+    job.start()
     plans: list = []
 
     def planned(plan) -> None:
@@ -223,68 +227,59 @@ def run(
         if on_plan is not None:
             on_plan(plan)
 
-    if heads is None:
-        heads = resolve_heads(str(out), loaded, detect, progress, planned, dry_run)
-        if heads is None:  # a dry run that would detect heads: the corpus is planned without a time
-            job = plan_job(
-                _inputs(inputs), str(out), HeadSet([(0, 0)], "detected heads"), loaded, score, model_settings,
-                executor=executor.name, device_type=executor.device_type(), overwrite=overwrite,
-            )  # fmt: skip
-            planned(_plan(job, executor, loaded, heads_known=False))
-            return {"plans": plans}
-    summary = _score(inputs, out, heads, loaded, score, model_settings, executor, overwrite, progress, planned, dry_run)
+    heads = resolve_heads(str(out), job.loaded, detect, progress, planned, dry_run) if heads is None else heads
     if dry_run:
+        _score(job, heads, overwrite, progress, planned, dry_run=True)
         return {"plans": plans}
+    summary = _score(job, heads, overwrite, progress, planned, dry_run=False)
+    model = (job.loaded or job.model) if write_report else None
+    return _select_and_report(str(out), heads, summary, selection, model, progress)
+
+
+def _select_and_report(out: str, heads, summary, selection: SelectSettings, model, progress: bool) -> dict:
+    """After scoring: the selection and the report with `model` (None: no report), once every
+    shard is done."""
     result = {"heads": parse_heads(heads).heads, "score": summary, "selection": None, "report": None}
     try:
         RunDir(out).check_complete()
     except RunError as waiting:
         print(f"attninf: {waiting}; select once every shard is done", file=sys.stderr)
         return result
-    result["selection"] = select(str(out), selection, progress=progress)
-    if write_report:
-        result["report"] = report(str(out), model=loaded, progress=progress)  # the loaded model: not loaded twice
+    result["selection"] = select(out, selection, progress=progress)
+    if model is not None:
+        result["report"] = report(out, model=model, progress=progress)  # a loaded model is not loaded twice
     return result
-
-
-def _loading(settings: ModelSettings) -> dict:
-    return {
-        "device": settings.device,
-        "dtype": settings.dtype,
-        "trust_remote_code": settings.trust_remote_code,
-        "allow_pickle": settings.allow_pickle,
-    }
 
 
 def report(
     out: str,
     heads_file: str | None = None,
-    model: LoadedModel | str | None = None,
+    model: LoadedModel | ModelSettings | str | None = None,
     *,
     use_model: bool = True,
-    device: str = "auto",
-    dtype: str = "auto",
     control_docs: int = 32,
     control_seed: int = 0,
     progress: bool = False,
+    **options,
 ) -> str:
     """Write DIR/report.html for a scored (and optionally selected) run; returns its path.
 
     With `use_model` (the default), the run's model (`model`, or the one its manifest names,
-    loaded on `device` in `dtype`; its weights must be the run's) writes a token-level explain
-    page for every listed document (DIR/explain/) and computes the random-heads control on
-    `control_docs` documents per domain (DIR/control.json, seeded by `control_seed`; 0: none).
-    Both are cached in the run folder. `use_model=False` renders without them, and says so."""
+    loaded with the ModelSettings fields in `options`: device, dtype, trust_remote_code,
+    allow_pickle; its weights must be the run's) writes a token-level explain page for every
+    listed document (DIR/explain/) and computes the random-heads control on `control_docs`
+    documents per domain (DIR/control.json, seeded by `control_seed`; 0: none). Both are cached
+    in the run folder. `use_model=False` renders without them, and says so."""
     from attention_influence.reports.html import write_report
 
     if isinstance(control_docs, bool) or not isinstance(control_docs, int) or control_docs < 0:
         raise SettingError("control_docs", f"must be an integer >= 0, got {control_docs!r}")
     if isinstance(control_seed, bool) or not isinstance(control_seed, int) or control_seed < 0:
         raise SettingError("control_seed", f"must be an integer >= 0, got {control_seed!r}")
+    loader = model if isinstance(model, LoadedModel) else model_settings(model, options)  # model None: the run's
     return write_report(
-        out, heads_file, model, use_model=use_model, device=device, dtype=dtype, control_docs=control_docs,
-        seed=control_seed, progress=progress,
-    )  # fmt: skip
+        out, heads_file, loader, use_model=use_model, control_docs=control_docs, seed=control_seed, progress=progress
+    )
 
 
 def compare(run_a: str, run_b: str, json_file: str | None = None) -> dict:
@@ -299,17 +294,26 @@ def compare(run_a: str, run_b: str, json_file: str | None = None) -> dict:
 
 
 def explain(
-    text: str, model: LoadedModel | str | None = None, heads: HeadSet | str | list | None = None, **options
+    text: str,
+    model: LoadedModel | ModelSettings | str | None = None,
+    heads: HeadSet | str | list | None = None,
+    *,
+    max_length: int | None = None,
+    **options,
 ) -> list:
     """Per-token (token, loss_base, loss_masked, delta): where the masked heads matter in `text`
-    (heads None: those shipped for the model; the embedded default has them)."""
-    from attention_influence.reports.explain import explain as explain_tokens
+    (heads None: those shipped for the model; the embedded default has them). `options`:
+    ModelSettings fields (device, dtype, trust_remote_code, allow_pickle)."""
+    from attention_influence.reports.explain import explain_text
 
-    return explain_tokens(text, model, heads, **options)
+    loaded = model if isinstance(model, LoadedModel) else load(model_settings(model, options))
+    heads = shipped_head_set(loaded.name, loaded.fingerprint) if heads is None else heads
+    return explain_text(Scorer(loaded, heads, max_length=max_length), text)
 
 
 __all__ = [
     "DetectSettings",
+    "EngineSettings",
     "Fields",
     "GuardSettings",
     "HeadSet",
@@ -329,6 +333,7 @@ __all__ = [
     "mask_heads",
     "parse_heads",
     "report",
+    "resolve_device",
     "run",
     "score_corpus",
     "select",

@@ -105,7 +105,7 @@ def _add_model_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--allow-pickle", action="store_true", help="allow pickle-based (.bin) weights")
 
 
-def _add_score_args(p: argparse.ArgumentParser) -> None:
+def _add_corpus_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("inputs", nargs="+", metavar="CORPUS", help="JSONL(.gz/.zst)/Parquet files, folders or globs")
     p.add_argument("--out", required=True, metavar="DIR", help="the run folder")
     p.add_argument(
@@ -119,6 +119,9 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--id-field", default="id", help="field holding the id (else file:row)")
     g.add_argument("--domain-field", default="domain", help="field holding the domain (else --domain, else the folder)")
     g.add_argument("--domain", default=None, help="domain of records without a domain field (default: parent folder)")
+
+
+def _add_scoring_args(p: argparse.ArgumentParser) -> None:
     g = p.add_argument_group("scoring")
     g.add_argument(
         "--max-length", type=int, default=None, help="tokens per window (default: the model's context, <= 4096)"
@@ -145,23 +148,20 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
         action="store_true",
         help="print the plan (documents, tokens, domains, the time measured here) and stop before any work",
     )
+
+
+def _add_scale_args(p: argparse.ArgumentParser) -> None:
+    from attention_influence.config import ENGINE_OPTIONS, ENGINES
+
     g = p.add_argument_group("scale-out (README: Running at scale)")
-    g.add_argument("--engine", choices=["local", "ray", "datatrove"], default="local", help="where chunks are scored")
+    g.add_argument("--engine", choices=ENGINES, default="local", help="where chunks are scored")
     g.add_argument("--num-shards", type=int, default=1, help="split the run into N shards (one process each)")
     g.add_argument("--shard-index", type=int, default=0, help="which shard this process scores, 0..N-1 (default: 0)")
     g.add_argument(
         "--chunk-docs", type=int, default=1024, help="input rows per score file; a restart skips finished ones"
     )
-    g.add_argument("--ray-address", default=None, help="Ray cluster to join (default: start a local one)")
-    g.add_argument("--ray-actors", type=int, default=None, help="scoring actors (default: one per GPU, else per CPU)")
-    g.add_argument("--tasks", type=int, default=None, help="datatrove tasks = shards (default: --workers)")
-    g.add_argument("--workers", type=int, default=None, help="datatrove tasks at a time (default: one per GPU, else 1)")
-    g.add_argument(
-        "--prepare-workers",
-        type=int,
-        default=None,
-        help="local engine: processes that read and tokenize ahead of the model (default: 0 on CPU, up to 4 on CUDA)",
-    )
+    for name, option in ENGINE_OPTIONS.items():
+        g.add_argument(_flag(name), type=option.kind, default=None, help=f"--engine {option.engine}: {option.help}")
     g = p.add_argument_group("faults")
     g.add_argument(
         "--on-error",
@@ -172,6 +172,12 @@ def _add_score_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--overwrite", action="store_true", help="replace a run with other settings in --out")
 
 
+def _add_score_args(p: argparse.ArgumentParser) -> None:
+    _add_corpus_args(p)
+    _add_scoring_args(p)
+    _add_scale_args(p)
+
+
 def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
     g = p.add_argument_group("head detection (retrieval probes)")
     g.add_argument(
@@ -180,12 +186,17 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
         metavar="FILE",
         help="text or JSONL file the probe values come from" + ("" if required else " (detects heads when given)"),
     )
-    g.add_argument("--num-probes", type=int, default=800, help="synthetic key-value retrieval probes")
+    g.add_argument(
+        "--num-probes",
+        type=int,
+        default=None,
+        help="synthetic key-value retrieval probes (default: 800 on a GPU, 32 on a CPU)",
+    )
     g.add_argument(
         "--probe-tokens",
         type=int,
         default=None,
-        help="tokens per probe (default: the paper's 4096; always capped at the model's context)",
+        help="tokens per probe (default: the paper's 4096 on a GPU, 768 on a CPU; always capped at the model's context)",
     )
     g.add_argument("--seed", type=int, default=0, help="seed of the probes (held-out probes use another) (default: 0)")
     top = g.add_mutually_exclusive_group()
@@ -199,6 +210,12 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
         type=int,
         default=None,
         help="held-out probes per (c) draw (default: enough for every held-out probe to be used 4 times over all draws)",
+    )
+    g.add_argument(
+        "--max-hours",
+        type=float,
+        default=2.0,
+        help="refuse a detection planned to take longer than this on this device, naming cheaper flags (0: no limit)",
     )
 
 
@@ -243,38 +260,29 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
                        help=help_of[name])  # fmt: skip
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="attninf",
-        formatter_class=_Formatter,
-        description="AttentionInfluence: score documents by how much a small LM's loss rises when its "
-        "retrieval heads are masked, and keep the top of each domain.",
-    )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
-    sub = parser.add_subparsers(dest="command", required=True)
+def _add_command_args(sub, name: str, help: str) -> argparse.ArgumentParser:
+    p = sub.add_parser(name, help=help, formatter_class=_Formatter, epilog=textwrap.dedent(EXAMPLES[name]))
+    if name in ("run", "score"):
+        _add_score_args(p)
+    if name in ("run", "select"):
+        if name == "select":
+            p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score`")
+        _add_select_args(p)
+    if name in ("run", "heads"):
+        if name == "heads":
+            p.add_argument("--out", required=True, metavar="DIR", help="output folder (heads.json, heads.png)")
+            _add_model_args(p)
+        _add_detect_args(p, required=name == "heads")
+    if name in ("heads", "select", "report"):
+        p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    if name == "heads":
+        p.add_argument(
+            "--dry-run", action="store_true", help="print the plan (probes x tokens, the time measured here) and stop"
+        )
+    return p
 
-    def command(name: str, help: str) -> argparse.ArgumentParser:
-        return sub.add_parser(name, help=help, formatter_class=_Formatter, epilog=textwrap.dedent(EXAMPLES[name]))
 
-    p = command("run", "the whole job: score a corpus, select the top of each domain, write the report")
-    _add_score_args(p)
-    _add_select_args(p)
-    _add_detect_args(p, required=False)
-    p = command("score", "stage: score every document into a run folder")
-    _add_score_args(p)
-    p = command("heads", "stage: find the retrieval heads (heads.json + heads.png)")
-    p.add_argument("--out", required=True, metavar="DIR", help="output folder (heads.json, heads.png)")
-    _add_model_args(p)
-    _add_detect_args(p, required=True)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p.add_argument(
-        "--dry-run", action="store_true", help="print the plan (probes x tokens, the time measured here) and stop"
-    )
-    p = command("select", "stage: select the top fraction of each domain of a scored run")
-    p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score`")
-    _add_select_args(p)
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
-    p = command("report", "write DIR/report.html: settings, heads, totals, per-domain plots and documents")
+def _add_report_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("out", metavar="DIR", help="a run folder written by `attninf score` (and `select`)")
     p.add_argument("--heads-file", default=None, help="heads.json with a scores matrix (default: DIR/heads.json)")
     p.add_argument(
@@ -286,13 +294,16 @@ def build_parser() -> argparse.ArgumentParser:
         "--control-docs", type=int, default=32, help="documents per domain in the random-heads control (0: none)"
     )
     p.add_argument("--control-seed", type=int, default=0, help="seed of the control's sample and random heads")
-    p.add_argument("--no-progress", action="store_true", help="no progress bar")
     _add_model_args(p)
-    p = command("compare", "how two runs of the same corpus agree: overlap of their selections, rank correlation")
+
+
+def _add_compare_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("run_a", metavar="RUN_A", help="a scored and selected run folder")
     p.add_argument("run_b", metavar="RUN_B", help="another run of the same corpus")
     p.add_argument("--json", metavar="FILE", default=None, help="also write the comparison as JSON to FILE")
-    p = command("explain", "colour each token of a document by how much its loss rises when the heads are masked")
+
+
+def _add_explain_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "doc",
         metavar="DOC",
@@ -317,12 +328,48 @@ def build_parser() -> argparse.ArgumentParser:
         "Without colour: a tab-separated table (position, delta, loss_base, loss_masked, token as JSON)",
     )
     _add_model_args(p)
+
+
+COMMANDS = {  # name -> help (the order of `attninf --help`)
+    "run": "the whole job: score a corpus, select the top of each domain, write the report",
+    "score": "stage: score every document into a run folder",
+    "heads": "stage: find the retrieval heads (heads.json + heads.png)",
+    "select": "stage: select the top fraction of each domain of a scored run",
+    "report": "write DIR/report.html: settings, heads, totals, per-domain plots and documents",
+    "compare": "how two runs of the same corpus agree: overlap of their selections, rank correlation",
+    "explain": "colour each token of a document by how much its loss rises when the heads are masked",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="attninf",
+        formatter_class=_Formatter,
+        description="AttentionInfluence: score documents by how much a small LM's loss rises when its "
+        "retrieval heads are masked, and keep the top of each domain.",
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    sub = parser.add_subparsers(dest="command", required=True)
+    extra = {"report": _add_report_args, "compare": _add_compare_args, "explain": _add_explain_args}
+    for name, help in COMMANDS.items():
+        p = _add_command_args(sub, name, help)
+        if name in extra:
+            extra[name](p)
     return parser
 
 
-def _settings(args: argparse.Namespace):
-    """The API's settings objects from the flags (validated as they are built)."""
-    from attention_influence.config import DetectSettings, Fields, ModelSettings, ScoreSettings, select_settings
+def _settings(args: argparse.Namespace) -> dict:
+    """The API's settings objects from the flags (validated as they are built, before torch is
+    imported: bad settings fail in a second)."""
+    from attention_influence.config import (
+        ENGINE_OPTIONS,
+        DetectSettings,
+        EngineSettings,
+        Fields,
+        ModelSettings,
+        ScoreSettings,
+        select_settings,
+    )
 
     built = {}
     if hasattr(args, "device"):
@@ -341,9 +388,8 @@ def _settings(args: argparse.Namespace):
             num_shards=args.num_shards,
             shard_index=args.shard_index,
         )
-        from attention_influence.pipeline import check_engine_options
-
-        check_engine_options(**_engine_options(args))
+        options = {name: getattr(args, name) for name in ENGINE_OPTIONS if getattr(args, name) is not None}
+        built["engine"] = EngineSettings(args.engine, options)
     if hasattr(args, "fraction"):
         thresholds = {name: getattr(args, f"guard_{name}") for name in GUARD_FLAGS}
         thresholds = {name: value for name, value in thresholds.items() if value is not None}
@@ -351,18 +397,9 @@ def _settings(args: argparse.Namespace):
             fraction=args.fraction, by=args.by, guard=not args.no_guard, output_layout=args.output_layout, **thresholds
         )
     if hasattr(args, "num_probes") and (args.command == "heads" or args.sentences is not None):
-        built["detect"] = DetectSettings(
-            sentences=args.sentences,
-            num_probes=args.num_probes,
-            probe_tokens=args.probe_tokens,
-            seed=args.seed,
-            top_frac=args.top_frac,
-            top_k=args.top_k,
-            verify=args.verify,
-            verify_probes=args.verify_probes,
-            verify_draws=args.verify_draws,
-            verify_draw_probes=args.verify_draw_probes,
-        )
+        names = ("sentences", "num_probes", "probe_tokens", "seed", "top_frac", "top_k", "verify", "verify_probes")
+        names += ("verify_draws", "verify_draw_probes", "max_hours")
+        built["detect"] = DetectSettings(**{name: getattr(args, name) for name in names})
     return built
 
 
@@ -431,97 +468,95 @@ def _print_score(summary) -> None:
         print(f"  {count:>8,}  {flag} (scored)")
 
 
-def _engine_options(args: argparse.Namespace) -> dict:
-    return {
-        "ray_address": args.ray_address,
-        "ray_actors": args.ray_actors,
-        "tasks": args.tasks,
-        "workers": args.workers,
-    }
+def _select(args: argparse.Namespace, built: dict, run) -> None:
+    from attention_influence.runs.rundir import REPORT, RunDir
+
+    _print_selection(run.select(args.out, built["select"], progress=built["progress"]))
+    rundir = RunDir(args.out)
+    if rundir.has(REPORT):
+        print(
+            f"note: {rundir.file(REPORT)} still shows the previous selection: "
+            f"`attninf report {args.out}` renders it for this one",
+            file=sys.stderr,
+        )
+
+
+def _report(args: argparse.Namespace, built: dict, run) -> None:
+    path = run.report(
+        args.out, args.heads_file, built["model"], use_model=not args.no_model, control_docs=args.control_docs,
+        control_seed=args.control_seed, progress=built["progress"],
+    )  # fmt: skip
+    print(f"wrote {path}")
+
+
+def _compare(args: argparse.Namespace, built: dict, run) -> None:
+    from attention_influence.reports.compare import format_comparison
+
+    print(format_comparison(run.compare(args.run_a, args.run_b, args.json)))
+    if args.json:
+        print(f"wrote {args.json}")
+
+
+def _explain(args: argparse.Namespace, built: dict, run) -> None:
+    from attention_influence.reports.command import explain_command
+
+    explain_command(args, built["model"])
+
+
+def _heads(args: argparse.Namespace, built: dict, run) -> None:
+    report = run.detect_heads(
+        built["model"], args.out, built["detect"], progress=built["progress"], on_plan=_print_plan,
+        dry_run=args.dry_run,
+    )  # fmt: skip
+    if not args.dry_run:
+        _print_heads(report)
+
+
+def _score(args: argparse.Namespace, built: dict, run) -> None:
+    summary = run.score_corpus(
+        args.inputs, args.out, args.heads, built["model"], built["score"], engine=built["engine"],
+        overwrite=args.overwrite, progress=built["progress"], on_plan=_print_plan, dry_run=args.dry_run,
+    )  # fmt: skip
+    if not args.dry_run:
+        _print_score(summary)
+
+
+def _run(args: argparse.Namespace, built: dict, run) -> None:
+    result = run.run(
+        args.inputs, args.out, args.heads, built["model"], engine=built["engine"], score=built["score"],
+        selection=built["select"], detect=built.get("detect"), overwrite=args.overwrite, progress=built["progress"],
+        on_plan=_print_plan, dry_run=args.dry_run,
+    )  # fmt: skip
+    if args.dry_run:
+        return
+    _print_score(result["score"])
+    if result["selection"] is not None:
+        _print_selection(result["selection"])
+        print(f"report: {result['report']}")
+
+
+HANDLERS = {  # command -> what it does with its settings and the API
+    "run": _run,
+    "score": _score,
+    "heads": _heads,
+    "select": _select,
+    "report": _report,
+    "compare": _compare,
+    "explain": _explain,
+}
 
 
 def _dispatch(args: argparse.Namespace) -> None:
     built = _settings(args)  # before importing torch: bad settings fail in a second
+    built["progress"] = not getattr(args, "no_progress", False)
     from attention_influence import api
 
-    progress = not getattr(args, "no_progress", False)
-    dry_run = getattr(args, "dry_run", False)
-    if args.command == "select":
-        _print_selection(api.select(args.out, built["select"], progress=progress))
-        from attention_influence.runs.rundir import REPORT, RunDir
-
-        rundir = RunDir(args.out)
-        if rundir.has(REPORT):
-            print(
-                f"note: {rundir.file(REPORT)} still shows the previous selection: "
-                f"`attninf report {args.out}` renders it for this one",
-                file=sys.stderr,
-            )
-    elif args.command == "report":
-        m = built["model"]
-        path = api.report(
-            args.out, args.heads_file, m.model, use_model=not args.no_model, device=m.device, dtype=m.dtype,
-            control_docs=args.control_docs, control_seed=args.control_seed, progress=progress,
-        )  # fmt: skip
-        print(f"wrote {path}")
-    elif args.command == "compare":
-        from attention_influence.reports.compare import format_comparison
-
-        print(format_comparison(api.compare(args.run_a, args.run_b, args.json)))
-        if args.json:
-            print(f"wrote {args.json}")
-    elif args.command == "explain":
-        from attention_influence.reports.command import explain_command
-
-        explain_command(args)
-    elif args.command == "heads":
-        m = built["model"]
-        report = api.detect_heads(
-            m.model, args.out, built["detect"], progress=progress, device=m.device, dtype=m.dtype,
-            trust_remote_code=m.trust_remote_code, allow_pickle=m.allow_pickle, on_plan=_print_plan, dry_run=dry_run,
-        )  # fmt: skip
-        if not dry_run:
-            _print_heads(report)
-    elif args.command == "score":
-        summary = _score(args, built, progress, dry_run)
-        if not dry_run:
-            _print_score(summary)
-    elif args.command == "run":
-        result = api.run(
-            args.inputs, args.out, args.heads, built["model"].model, engine=args.engine, score=built["score"],
-            selection=built["select"], detect=built.get("detect"), overwrite=args.overwrite, progress=progress,
-            on_plan=_print_plan, dry_run=dry_run, **_model_options(built["model"]), **_engine_options(args),
-        )  # fmt: skip
-        if dry_run:
-            return
-        _print_score(result["score"])
-        if result["selection"] is not None:
-            _print_selection(result["selection"])
-            print(f"report: {result['report']}")
-
-
-def _model_options(m) -> dict:
-    return {
-        "device": m.device,
-        "dtype": m.dtype,
-        "trust_remote_code": m.trust_remote_code,
-        "allow_pickle": m.allow_pickle,
-    }
+    HANDLERS[args.command](args, built, api)
 
 
 def _print_plan(plan) -> None:
     """A plan goes to stderr, before its work (stdout keeps the results)."""
     print(str(plan), file=sys.stderr, flush=True)
-
-
-def _score(args: argparse.Namespace, built: dict, progress: bool, dry_run: bool = False):
-    from attention_influence import api
-
-    return api.score_corpus(
-        args.inputs, args.out, args.heads, built["model"].model, built["score"], engine=args.engine,
-        overwrite=args.overwrite, progress=progress, on_plan=_print_plan, dry_run=dry_run,
-        **_model_options(built["model"]), **_engine_options(args),
-    )  # fmt: skip
 
 
 def _flag(setting: str) -> str:

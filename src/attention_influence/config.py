@@ -74,6 +74,19 @@ class Fields:
 
 ON_ERROR = ("skip", "fail")
 MIN_LENGTH = 16  # shorter windows leave the heads (almost) no context to retrieve from: scores near 0
+MAX_DEFAULT_LENGTH = 4096  # the default window: the model's context, at most this (the paper's selector context)
+
+
+def resolve_max_length(max_length: int | None, context: int) -> int:
+    """Tokens per window: `max_length`, or (None) the model's `context` capped at MAX_DEFAULT_LENGTH;
+    SettingError when it lies outside [MIN_LENGTH, context]."""
+    if max_length is None:
+        return min(context, MAX_DEFAULT_LENGTH)
+    if isinstance(max_length, bool) or not isinstance(max_length, int) or not MIN_LENGTH <= max_length <= context:
+        raise SettingError(
+            "max_length", f"must be an integer in [{MIN_LENGTH}, {context}] (the model's context), got {max_length!r}"
+        )
+    return max_length
 
 
 @dataclass(frozen=True)
@@ -114,12 +127,71 @@ class ScoreSettings:
 
 
 @dataclass(frozen=True)
+class EngineOption:
+    """An option of one engine: its flag is --NAME with dashes; None always means its default."""
+
+    engine: str
+    kind: type  # int or str
+    low: int | None  # the least integer allowed
+    help: str
+
+
+ENGINES = ("local", "ray", "datatrove")  # where the chunks of a run are scored (pipeline/executors.py)
+ENGINE_OPTIONS: dict[str, EngineOption] = {
+    "prepare_workers": EngineOption(
+        "local", int, 0, "processes that read and tokenize ahead of the model (default: 0 on CPU, up to 4 on CUDA)"
+    ),
+    "ray_address": EngineOption("ray", str, None, "Ray cluster to join (default: start a local one)"),
+    "ray_actors": EngineOption("ray", int, 1, "scoring actors (default: one per GPU, else per CPU)"),
+    "tasks": EngineOption("datatrove", int, 1, "datatrove tasks = shards (default: --workers)"),
+    "workers": EngineOption("datatrove", int, 1, "datatrove tasks at a time (default: one per GPU, else 1)"),
+}
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """The engine that scores a run's chunks and its options (ENGINE_OPTIONS; those not given take
+    their defaults). An option of another engine is an error: it would be ignored."""
+
+    engine: str = "local"
+    options: dict = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _choice("engine", self.engine, ENGINES)
+        for name, value in self.options.items():
+            option = ENGINE_OPTIONS.get(name)
+            if option is None:
+                raise SettingError(name, f"is not an engine option (known: {', '.join(ENGINE_OPTIONS)})")
+            if value is None:
+                continue
+            if option.engine != self.engine:
+                raise SettingError(name, f"is an option of the {option.engine} engine, not of {self.engine}")
+            if option.kind is int:
+                _integer(name, value, option.low)
+            else:
+                _text(name, value)
+
+    def option(self, name: str):
+        """The option's value; None: its default."""
+        return self.options.get(name)
+
+    @classmethod
+    def split(cls, options: dict, engine: str | EngineSettings = "local") -> tuple[EngineSettings, dict]:
+        """(the engine's settings, the other options) from keyword options that may hold engine options."""
+        if isinstance(engine, EngineSettings):
+            return engine, options
+        mine = {name: options[name] for name in ENGINE_OPTIONS if name in options}
+        rest = {name: value for name, value in options.items() if name not in ENGINE_OPTIONS}
+        return cls(engine, {k: v for k, v in mine.items() if v is not None}), rest
+
+
+@dataclass(frozen=True)
 class DetectSettings:
     """Retrieval-head detection (METHOD.md section 1)."""
 
     sentences: str | None = None  # text or JSONL file the probe values come from
-    num_probes: int = 800
-    probe_tokens: int | None = None  # None: the paper's 4096; always capped at the model's context
+    num_probes: int | None = None  # None: the paper's 800 on a GPU, 32 on a CPU (heads/plan.py)
+    probe_tokens: int | None = None  # None: the paper's 4096 on a GPU, 768 on a CPU; capped at the model's context
     seed: int = 0
     top_frac: float = 0.05
     top_k: int | None = None  # overrides top_frac
@@ -127,9 +199,10 @@ class DetectSettings:
     verify_probes: int | None = None
     verify_draws: int = 16
     verify_draw_probes: int | None = None
+    max_hours: float = 2.0  # a detection planned to take longer is refused (0: no limit)
 
     def __post_init__(self) -> None:
-        _integer("num_probes", self.num_probes, 1)
+        _integer("num_probes", self.num_probes, 1, optional=True)
         _integer("probe_tokens", self.probe_tokens, 64, optional=True)
         _integer("seed", self.seed, 0)
         _fraction("top_frac", self.top_frac)
@@ -137,6 +210,7 @@ class DetectSettings:
         _integer("verify_probes", self.verify_probes, 1, optional=True)
         _integer("verify_draws", self.verify_draws, 1)
         _integer("verify_draw_probes", self.verify_draw_probes, 1, optional=True)
+        _number("max_hours", self.max_hours, 0)
 
 
 def _number(name: str, value: Any, low: float) -> None:
@@ -240,7 +314,10 @@ def split_options(options: dict, *classes: type) -> list[dict]:
 
 
 __all__ = [
+    "ENGINES",
+    "ENGINE_OPTIONS",
     "DetectSettings",
+    "EngineSettings",
     "Fields",
     "GuardSettings",
     "ModelSettings",

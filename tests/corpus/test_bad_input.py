@@ -103,6 +103,7 @@ def _digests(root):
     return {p: hashlib.sha256(p.read_bytes()).hexdigest() for p in root.rglob("*") if p.is_file()}
 
 
+@pytest.mark.slow
 def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
     root, _ = corpus
     before = _digests(root)
@@ -135,6 +136,7 @@ def test_every_record_is_scored_or_listed(corpus, embedded, tmp_path):
     assert _digests(root) == before  # and none changed
 
 
+@pytest.mark.slow
 def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path):
     root, files = corpus
     with pytest.raises(BadRecordError) as caught:
@@ -144,6 +146,7 @@ def test_on_error_fail_stops_at_the_first_bad_record(corpus, embedded, tmp_path)
     assert "\n" not in message
 
 
+@pytest.mark.slow
 def test_a_run_with_no_score_at_all_fails_naming_the_reasons(corpus, embedded, tmp_path, capsys):
     """A wrong --text-field (or an empty corpus) is an error, not 'scored 0 of N' with exit 0;
     the run's files stay for inspection."""

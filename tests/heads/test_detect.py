@@ -17,6 +17,7 @@ def test_top_heads_ranks_all_layers_together():
     assert top_heads(scores, top_frac=0.001) == [(3, 1)]  # at least one
 
 
+@pytest.mark.slow
 def test_detect_writes_heads_json_and_heatmap(embedded, wikitext_path, tmp_path):
     report = detect_heads(
         embedded, tmp_path, sentences=wikitext_path, num_probes=2, probe_tokens=600, top_k=4, progress=False
@@ -32,6 +33,7 @@ def test_detect_writes_heads_json_and_heatmap(embedded, wikitext_path, tmp_path)
     assert (tmp_path / "heads.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
     pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
     probes = make_probes(embedded.tokenizer, pool, 2, 600, seed=9)
@@ -43,6 +45,7 @@ def test_verify_masks_selected_and_random_heads(embedded, wikitext_path):
     assert result["unmasked"] > 0.5  # the model copies the value from its context
 
 
+@pytest.mark.slow
 def test_verify_draws_rotate_over_the_probes_and_compare_with_the_same_probes(embedded, wikitext_path):
     pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
     probes = make_probes(embedded.tokenizer, pool, 2, 600, seed=9)
@@ -71,6 +74,7 @@ def test_draw_probe_count_spreads_the_probes_over_the_draws():
     assert draw_probe_count(5, 1000) == 1
 
 
+@pytest.mark.slow
 def test_cli_heads(wikitext_path, tmp_path, capsys):
     argv = ["heads", "--sentences", str(wikitext_path), "--out", str(tmp_path), "--num-probes", "2"]
     assert main(argv + ["--probe-tokens", "600", "--top-k", "2", "--no-progress", "--device", "cpu"]) == 0
@@ -78,6 +82,7 @@ def test_cli_heads(wikitext_path, tmp_path, capsys):
     assert len(json.loads((tmp_path / "heads.json").read_text())["selected"]) == 2
 
 
+@pytest.mark.slow
 def test_run_uses_shipped_heads_or_detects_from_given_sentences(
     embedded, wikitext_texts, wikitext_path, tmp_path, capsys
 ):

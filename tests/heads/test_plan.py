@@ -1,5 +1,6 @@
-"""The plan printed before a head detection: probes x tokens sized for the model (and why), the
-forwards of --verify, and the time measured on this device."""
+"""The plan printed before a head detection: probes x tokens sized for the model and the device (the
+paper's 800 x 4,096 on a GPU, 32 x 768 on a CPU; and why), the forwards of --verify, the time
+measured on this device, and the refusal of a plan that runs past --max-hours."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from attention_influence.config import DetectSettings
-from attention_influence.heads import detect_heads, plan_detection, probe_tokens_for
+from attention_influence.errors import SettingError
+from attention_influence.heads import detect_heads, detection_size, plan_detection, probe_tokens_for
 from attention_influence.heads.probes import read_sentence_texts, sentence_pool
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -30,21 +32,41 @@ def test_probe_tokens_are_sized_for_the_model(asked, context, tokens, why):
     assert probe_tokens_for(DetectSettings(probe_tokens=asked), context) == (tokens, why)
 
 
+@pytest.mark.parametrize(
+    ("device", "probes", "probes_why", "tokens", "tokens_why"),
+    [
+        ("cuda", 800, "the paper's number", 4096, "the paper's 4,096, within the model's context of 8,192"),
+        ("cpu", 32, "the CPU default; the paper's 800 on a GPU", 768,
+         "the CPU default (the paper's 4,096 on a GPU), within the model's context of 8,192"),
+    ],
+)  # fmt: skip
+def test_a_detection_is_sized_for_the_device(device, probes, probes_why, tokens, tokens_why):
+    assert detection_size(DetectSettings(), 8192, device) == (probes, probes_why, tokens, tokens_why)
+    assert detection_size(DetectSettings(num_probes=5, probe_tokens=300), 8192, device) == (
+        5,
+        "as asked",
+        300,
+        "as asked",
+    )
+
+
+@pytest.mark.slow
 def test_the_plan_counts_probes_and_verify_forwards_and_times_one_probe(embedded, wikitext_path):
     pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
-    settings = DetectSettings(num_probes=800, verify=True, verify_probes=32)
+    settings = DetectSettings(num_probes=800, probe_tokens=4096, verify=True, verify_probes=32)
     plan = plan_detection(embedded, settings, pool, "wiki.txt")
     assert (plan.num_probes, plan.probe_tokens, plan.verify_forwards) == (800, 4096, 2 * 32 + 16 * 8)
     assert 400 <= plan.measured_tokens <= 512 and plan.measured_seconds > 0
     assert plan.seconds > 800 * plan.measured_seconds  # 4096-token probes cost more than the 512-token one
     text = str(plan)
-    assert "probes   800 (the paper's number) x 4,096 tokens (the paper's 4,096, within the model's context" in text
+    assert "probes   800 (the paper's number) x 4,096 tokens (as asked)" in text
     assert "verify   192 held-out forwards" in text
     assert f"values   {len(pool):,} sentences from wiki.txt" in text
     assert "on cpu (measured here: one " in text and "scaled by FLOPs to 4,096 tokens" in text
     assert "hint     --num-probes 32 --probe-tokens 768" in text  # hours on a CPU: the cheaper setting is named
 
 
+@pytest.mark.slow
 def test_the_plan_comes_before_the_detection_and_a_dry_run_stops_there(embedded, wikitext_path, tmp_path):
     seen = []
     report = detect_heads(
@@ -54,7 +76,10 @@ def test_the_plan_comes_before_the_detection_and_a_dry_run_stops_there(embedded,
     assert len(seen) == 1 and seen[0].num_probes == 2 and seen[0].probe_tokens == 600
     assert "hint" not in str(seen[0]) and len(report["selected"]) == 2
     plan = detect_heads(embedded, tmp_path / "dry", sentences=wikitext_path, num_probes=2, dry_run=True)
-    assert plan.probe_tokens == 4096 and not (tmp_path / "dry").exists()
+    assert plan.probe_tokens == 768 and not (tmp_path / "dry").exists()  # the CPU default
+    with pytest.raises(SettingError, match="max_hours: the detection would take .* over the limit of 2 h"):
+        detect_heads(embedded, tmp_path / "long", sentences=wikitext_path, num_probes=800, probe_tokens=4096)
+    assert not (tmp_path / "long").exists()
 
 
 @pytest.mark.slow
@@ -67,4 +92,11 @@ def test_attninf_heads_dry_run_prints_the_plan_and_writes_nothing(wikitext_path,
     assert done.returncode == 0, done.stderr
     assert done.stdout == "" and not (tmp_path / "h").exists()
     assert "plan: detect the retrieval heads of embedded:SmolLM2-135M-Instruct (cpu)" in done.stderr
-    assert "probes   800 (the paper's number) x 4,096 tokens" in done.stderr
+    assert "probes   32 (the CPU default; the paper's 800 on a GPU) x 768 tokens" in done.stderr
+    long = subprocess.run(
+        [*command, "--out", str(tmp_path / "h"), "--num-probes", "800", "--probe-tokens", "4096"],
+        capture_output=True, text=True, env=env, timeout=600,
+    )  # fmt: skip
+    assert long.returncode == 2 and not (tmp_path / "h").exists()
+    assert "attninf: error: --max-hours: the detection would take" in long.stderr
+    assert "--num-probes 32 --probe-tokens 768 is the CPU default" in long.stderr

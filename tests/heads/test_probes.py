@@ -27,6 +27,7 @@ def _context_and_query(probe):
     return context, query, shots
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("budget", [600, 900])
 def test_probes_fill_the_budget_without_going_over(embedded, pool, budget):
     probes = make_probes(embedded.tokenizer, pool, 4, budget, seed=1)
@@ -36,6 +37,7 @@ def test_probes_fill_the_budget_without_going_over(embedded, pool, budget):
     assert probes[0].num_pairs < make_probes(embedded.tokenizer, pool, 1, 2 * budget, seed=1)[0].num_pairs
 
 
+@pytest.mark.slow
 def test_answer_is_the_queried_value(embedded, pool):
     for probe in make_probes(embedded.tokenizer, pool, 4, 500, seed=2):
         context, query, shots = _context_and_query(probe)
@@ -48,6 +50,7 @@ def test_answer_is_the_queried_value(embedded, pool):
         assert probe.value_span[1] < probe.answer_start
 
 
+@pytest.mark.slow
 def test_probes_are_reproducible_from_the_seed(embedded, pool):
     def texts(seed):
         return [p.text for p in make_probes(embedded.tokenizer, pool, 2, 600, seed)]
@@ -60,6 +63,7 @@ def test_split_sentences_keeps_plain_sentences():
     assert list(split_sentences([text])) == ["The bridge-built in 1901,1902 stood tall ."]
 
 
+@pytest.mark.slow
 def test_budget_too_small_is_refused(embedded, pool):
     with pytest.raises(ValueError, match="too small"):
         ProbeBuilder(embedded.tokenizer, pool, 100).build(random.Random(0))

@@ -124,21 +124,21 @@ def _two_pipelines(tmp_path, fraction: float, by: str, tasks: int = 2, **options
 
 def _expected(rows, fraction: float, by: str, guard) -> set[str]:
     """The ids `attninf select`'s ranking keeps: per domain, the rows the guard lets through
-    (measures of each text, its tokens, base loss 2.0), ranked by `rank_domain` with the fraction
+    (measures of each text, its tokens, base loss 2.0), ranked by `reference_cut` with the fraction
     of every scored row."""
     import numpy as np
     import pyarrow as pa
 
     from attention_influence.measures import text_measures
-    from attention_influence.selection import rank_domain
     from attention_influence.selection.guard import excluded_mask
+    from tests.reference import reference_cut
 
     want = set()
     for domain in ("math", "web"):
         mine = [r for r in rows if r[1] == domain and r[2] is not None]
         table = pa.Table.from_pylist([text_measures(_text(r[0])) | {"n_tokens": r[3], "loss_base": 2.0} for r in mine])
         eligible = np.flatnonzero(~excluded_mask(table, guard))
-        picked = rank_domain(
+        picked = reference_cut(
             np.array([mine[i][2] for i in eligible]),
             np.array([mine[i][0] for i in eligible]),
             np.array([mine[i][3] for i in eligible]),
@@ -164,7 +164,7 @@ def _rows() -> list[tuple[str, str, float | None, int]]:
 @pytest.mark.parametrize("by", ["docs", "tokens"])
 def test_top_fraction_per_domain_is_the_cut_attninf_select_makes(tmp_path, by):
     """Scores spread over two tasks, ties at the cut, an unscored document, the guard off: the
-    kept ids are exactly those `rank_domain` (the reference of `attninf select`) keeps in each
+    kept ids are exactly those `reference_cut` (the obvious ranking `attninf select` must equal) keeps in each
     domain."""
     from attention_influence.config import GuardSettings
 

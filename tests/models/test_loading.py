@@ -12,6 +12,7 @@ from attention_influence.models.loading import cache_dir, embedded_gguf, resolve
 from tests.conftest import tiny_llama
 
 
+@pytest.mark.slow
 def test_embedded_default_is_smollm2(embedded) -> None:
     config = embedded.model.config
     assert (config.model_type, config.num_hidden_layers, config.num_attention_heads) == ("llama", 30, 9)
@@ -20,6 +21,7 @@ def test_embedded_default_is_smollm2(embedded) -> None:
     assert not embedded.model.training
 
 
+@pytest.mark.slow
 def test_embedded_reload_uses_the_safetensors_cache(embedded) -> None:
     folders = list((cache_dir() / "gguf").glob(f"{embedded_gguf().stem}-*"))
     assert folders and all((f / "model.safetensors").is_file() for f in folders)
@@ -32,6 +34,7 @@ def test_embedded_reload_uses_the_safetensors_cache(embedded) -> None:
     print(f"embedded reload: {elapsed:.2f} s")
 
 
+@pytest.mark.slow
 def test_gguf_path_loads_like_the_default(embedded) -> None:
     loaded = load_model(str(embedded_gguf()), device="cpu")
     assert loaded.fingerprint == embedded.fingerprint

@@ -30,6 +30,7 @@ def pickled(tmp_path, embedded):
     return folder
 
 
+@pytest.mark.slow
 def test_pickle_weights_need_allow_pickle(pickled):
     with pytest.raises(ModelLoadError, match=r"\(pickle weights need --allow-pickle\)$"):
         load_model(str(pickled), device="cpu")

@@ -78,6 +78,7 @@ def _check_resumed(out: str) -> None:
         assert f.read() == b""
 
 
+@pytest.mark.slow
 def test_simulated_full_disk(corpus, embedded):
     FullMemoryFileSystem.reset(capacity=1 << 30)
     _run(corpus, "fullmem://reference", embedded)
@@ -94,6 +95,7 @@ def test_simulated_full_disk(corpus, embedded):
     _check_resumed("fullmem://run")
 
 
+@pytest.mark.slow
 def test_real_full_disk(corpus, embedded, sizes, tmp_path):
     """A real tmpfs, filled but for room for the files written before the second part. Mounting
     needs root: another user runs this test again inside a user namespace (`unshare -rm`)."""

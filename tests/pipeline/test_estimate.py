@@ -20,7 +20,7 @@ from attention_influence import score_corpus
 from attention_influence.config import Fields, ModelSettings, ScoreSettings
 from attention_influence.models import load_tokenizer, resolve_model
 from attention_influence.pipeline.estimate import ScorePlan, count_documents, plan_score
-from attention_influence.pipeline.job import plan_job
+from attention_influence.pipeline.job import find_sources, plan_job
 from attention_influence.runs.plan import ChunkRange
 
 REPO = Path(__file__).resolve().parents[2]
@@ -50,7 +50,7 @@ def mixed(tmp_path, wikitext_texts, gsm8k_texts) -> Path:
 
 def _job(corpus: Path, tmp_path: Path, **fields):
     return plan_job(
-        [str(corpus)],
+        find_sources([str(corpus)], str(tmp_path / "out")),
         str(tmp_path / "out"),
         HEADS,
         None,
@@ -92,7 +92,7 @@ def test_the_domain_setting_is_named_where_it_assigns_the_domain(mixed, tmp_path
 
 def test_truncate_and_max_length_bound_the_tokens(mixed, tmp_path, tokenizer):
     job = plan_job(
-        [str(mixed)], str(tmp_path / "out"), HEADS, None, ScoreSettings(max_length=32, truncate=True),
+        find_sources([str(mixed)], str(tmp_path / "out")), str(tmp_path / "out"), HEADS, None, ScoreSettings(max_length=32, truncate=True),
         ModelSettings(device="cpu"), executor="local", device_type="cpu",
     )  # fmt: skip
     plan = plan_score(job, engine="ray", tokenizer=tokenizer)

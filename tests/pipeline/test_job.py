@@ -9,7 +9,7 @@ import pytest
 
 from attention_influence.config import ModelSettings, ScoreSettings
 from attention_influence.errors import RunError, SettingError
-from attention_influence.pipeline.job import check_output_location, plan_job
+from attention_influence.pipeline.job import check_output_location, find_sources, plan_job
 
 
 @pytest.fixture
@@ -48,7 +48,7 @@ def test_output_on_another_filesystem(data):
 
 def _plan(data, tmp_path, heads, **settings):
     return plan_job(
-        [str(data)],
+        find_sources([str(data)], str(tmp_path / "out")),
         str(tmp_path / "out"),
         heads,
         None,
@@ -90,7 +90,9 @@ def test_lengths_against_the_context(data, tmp_path):
     assert job.settings.max_length == 4096 and job.manifest["settings"]["max_length"] == 4096
     assert job.manifest["dtype"] == "float32" and job.manifest["model"]["name"] == "embedded:SmolLM2-135M-Instruct"
     assert [s["uri"] for s in job.manifest["sources"]] == [str(data / "math" / "a.jsonl")]
-    with pytest.raises(SettingError, match="max_length: must be at most the model's context of 8192 tokens, got 8193"):
+    with pytest.raises(
+        SettingError, match=r"max_length: must be an integer in \[16, 8192\] \(the model's context\), got 8193"
+    ):
         _plan(data, tmp_path, "3:1", max_length=8193)
 
 

@@ -7,10 +7,10 @@ import os
 
 import pytest
 
-from attention_influence import score_corpus
+from attention_influence import explain, score_corpus
 from attention_influence.cli import main
 from attention_influence.reports.command import looks_like_path, use_color
-from attention_influence.reports.explain import explain, render_html, render_terminal, summary
+from attention_influence.reports.explain import render_html, render_terminal, summary
 from attention_influence.scoring import Scorer
 
 # Copy (induction) heads of SmolLM2-135M-Instruct, found empirically until head detection lands:
@@ -41,6 +41,7 @@ def _occurrences(tokens, passage):
     return first, second
 
 
+@pytest.mark.slow
 def test_second_occurrence_is_far_more_affected(repeated):
     text, passage, tokens = repeated
     assert "".join(t.token for t in tokens) == text
@@ -53,6 +54,7 @@ def test_second_occurrence_is_far_more_affected(repeated):
     assert all(abs(t.loss_masked - t.loss_base - t.delta) < 1e-6 for t in tokens[1:])
 
 
+@pytest.mark.slow
 def test_random_heads_leave_the_repeat_alone(embedded, repeated):
     text, passage, _ = repeated
     tokens = explain(text, embedded, "2:0,4:7,6:3,8:1,9:5,11:2,13:6,14:0,19:1,21:4,25:3,26:8,27:5,29:2")
@@ -60,6 +62,7 @@ def test_random_heads_leave_the_repeat_alone(embedded, repeated):
     assert sum(tokens[i].delta for i in second) / len(second) < 0.5
 
 
+@pytest.mark.slow
 def test_tokens_agree_with_document_score(embedded, repeated):
     text, _, tokens = repeated
     scored = Scorer(embedded, COPY_HEADS).score_texts([text])[0]
@@ -69,6 +72,7 @@ def test_tokens_agree_with_document_score(embedded, repeated):
     assert s["score"] == pytest.approx(scored.score, rel=1e-3)
 
 
+@pytest.mark.slow
 def test_windows_give_every_token_one_loss(embedded, repeated):
     text, _, tokens = repeated
     windowed = explain(text, embedded, COPY_HEADS, max_length=50)
@@ -76,6 +80,7 @@ def test_windows_give_every_token_one_loss(embedded, repeated):
     assert windowed[0].delta is None and all(t.delta is not None for t in windowed[1:])
 
 
+@pytest.mark.slow
 def test_renderings(repeated):
     _, _, tokens = repeated
     terminal = render_terminal(tokens)
@@ -85,6 +90,7 @@ def test_renderings(repeated):
     assert "http://" not in page and "https://" not in page
 
 
+@pytest.mark.slow
 def test_explain_command_writes_html(embedded, tmp_path, capsys):
     doc = tmp_path / "doc.txt"
     doc.write_text("The cat sat on the mat. The cat sat on the mat.")
@@ -94,6 +100,7 @@ def test_explain_command_writes_html(embedded, tmp_path, capsys):
     assert "wrote" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_explain_masks_the_shipped_heads_when_given_none(embedded, tmp_path, capsys):
     """As score and run do: the embedded model's shipped heads, by default."""
     from attention_influence.heads import parse_heads, shipped_heads
@@ -108,6 +115,7 @@ def test_explain_masks_the_shipped_heads_when_given_none(embedded, tmp_path, cap
 SHORT = "The cat sat on the mat. The cat sat on the mat."
 
 
+@pytest.mark.slow
 def test_plain_table_when_stdout_is_not_a_terminal(capsys):
     assert main(["explain", SHORT, "--heads", COPY_HEADS, "--device", "cpu"]) == 0
     out = capsys.readouterr().out
@@ -142,6 +150,7 @@ def _read_available(fd: int) -> bytes:
     return os.read(fd, 1 << 16) if select.select([fd], [], [], 0)[0] else b""
 
 
+@pytest.mark.slow
 def test_no_color_turns_colour_off_on_a_terminal(monkeypatch):
     monkeypatch.setenv("NO_COLOR", "1")
     status, received = _on_a_terminal(["explain", SHORT, "--heads", COPY_HEADS, "--device", "cpu"])
@@ -219,12 +228,14 @@ def run_with_duplicate_id(embedded, tmp_path_factory):
     return folder / "run", corpus
 
 
+@pytest.mark.slow
 def test_duplicate_id_in_the_run_is_an_error(run_with_duplicate_id, capsys):
     run, corpus = run_with_duplicate_id
     err = _error(["explain", "dup", "--run", str(run), "--device", "cpu"], capsys)
     assert "'dup' occurs 2 times" in err and str(corpus / "a.jsonl") in err and str(corpus / "b.jsonl") in err
 
 
+@pytest.mark.slow
 def test_mistyped_id_of_the_run_is_an_error(run_with_duplicate_id, capsys):
     run, _ = run_with_duplicate_id
     assert f"'onee' is not an id of {run}, nor a file" in _error(["explain", "onee", "--run", str(run)], capsys)

@@ -15,6 +15,8 @@ from attention_influence.cli import main
 SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "examples" / "corpus"
 DOMAINS = ("code", "general", "math")
 
+pytestmark = pytest.mark.slow  # runs the embedded model (and Chromium)
+
 
 def _corpus_texts() -> dict[str, str]:
     return {d["id"]: d["text"] for f in SAMPLE_CORPUS.glob("*/*.jsonl") for d in map(json.loads, f.open())}
@@ -55,6 +57,7 @@ def test_run_writes_self_contained_report(sample_run, capsys):
             assert html.escape(corpus[doc["id"]][:40]) in row
 
 
+@pytest.mark.slow
 def test_report_command_shows_head_heatmap(sample_run, tmp_path):
     heads = tmp_path / "heads.json"
     scores = [[round(0.01 * (layer + head), 3) for head in range(9)] for layer in range(30)]
@@ -88,6 +91,7 @@ def test_report_renders_in_headless_chromium(sample_run, tmp_path):
     assert sum(histogram[:200]) > 0.01 * image.size[0] * image.size[1]  # a real amount of ink
 
 
+@pytest.mark.slow
 def test_explain_finds_a_document_of_the_run_by_id(sample_run, tmp_path, capsys):
     assert main(["explain", "gen-003", "--run", str(sample_run), "--out", str(tmp_path), "--device", "cpu"]) == 0
     tokens = [json.loads(line) for line in (tmp_path / "tokens.jsonl").open()]

@@ -16,6 +16,7 @@ import pytest
 
 from attention_influence import api, models
 from attention_influence.cli import main
+from attention_influence.pipeline import local
 from tests.reports.chromium import dom, has_ink, screenshot, section_page
 
 SAMPLE_CORPUS = Path(__file__).resolve().parents[2] / "examples" / "corpus"
@@ -29,6 +30,8 @@ SHALLOW = {f"code-{i:03d}" for i in (2, 4, 6, 8, 10, 12)} | {f"gen-{i:03d}" for 
 SHALLOW |= {f"math-{i:03d}" for i in (2, 5, 7, 9, 12)}
 LINK = re.compile(r'href="(explain/[0-9a-f]{16}\.html)"')
 
+pytestmark = pytest.mark.slow  # runs the embedded model (and Chromium)
+
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
@@ -38,15 +41,15 @@ def demo(tmp_path_factory):
     torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("demo") / "run"
     loads = []
-    real = models.load_model
+    real = models.load
 
     def counted(*args, **kwargs):
         loads.append(args)
         return real(*args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(api, "load_model", counted)
-        patch.setattr(models, "load_model", counted)
+        for module in (api, models, models.loading, local):  # every name of the one loader
+            patch.setattr(module, "load", counted)
         assert main(["run", str(SAMPLE_CORPUS), "--out", str(out), "--no-progress"]) == 0
     return out, loads
 

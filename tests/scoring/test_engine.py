@@ -20,6 +20,7 @@ def plain_loss(model, ids: list[int]) -> float:
         return model(input_ids=tensor, labels=tensor).loss.item()
 
 
+@pytest.mark.slow
 def test_losses_and_score_match_two_independent_passes(embedded, gsm8k_texts, wikitext_texts) -> None:
     texts = gsm8k_texts[:2] + wikitext_texts[:2]
     scorer = Scorer(embedded, HEADS, batch_tokens=4096)
@@ -35,6 +36,7 @@ def test_losses_and_score_match_two_independent_passes(embedded, gsm8k_texts, wi
         assert result.score > 0  # masking retrieval-ish heads hurts the model
 
 
+@pytest.mark.slow
 def test_score_does_not_depend_on_batch_companions(embedded, gsm8k_texts, wikitext_texts) -> None:
     scorer = Scorer(embedded, HEADS, batch_tokens=16384)
     scorer.min_fill = 0.0  # put documents of any length into one padded batch
@@ -47,6 +49,7 @@ def test_score_does_not_depend_on_batch_companions(embedded, gsm8k_texts, wikite
     assert together.loss_base == pytest.approx(alone.loss_base, rel=1e-5)
 
 
+@pytest.mark.slow
 def test_long_documents_are_windowed_over_all_tokens(embedded, wikitext_texts) -> None:
     text = " ".join(wikitext_texts[:2])
     windowed = Scorer(embedded, HEADS, max_length=64)
@@ -62,6 +65,7 @@ def test_long_documents_are_windowed_over_all_tokens(embedded, wikitext_texts) -
     assert truncated.loss_base == pytest.approx(plain_loss(embedded.model, ids[:64]), rel=1e-4)
 
 
+@pytest.mark.slow
 def test_documents_under_two_tokens_get_a_reason(embedded) -> None:
     scorer = Scorer(embedded, HEADS)
     short, normal = scorer.score_token_lists([[42], [42, 43, 44]])
@@ -86,6 +90,7 @@ def test_batches_respect_the_token_budget() -> None:
         assert len(batch) * max(lengths[i] for i in batch) <= 1000 or len(batch) == 1
 
 
+@pytest.mark.slow
 def test_cpu_defaults_and_bad_settings(embedded) -> None:
     scorer = Scorer(embedded, HEADS)
     assert (scorer.pack, scorer.compiled, scorer.attention) == (False, None, "sdpa")

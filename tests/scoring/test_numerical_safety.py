@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import pyarrow.parquet as pq
+import pytest
 import torch
 
 from attention_influence import score_corpus, select
@@ -19,6 +20,7 @@ DOCS = [
 ]
 
 
+@pytest.mark.slow
 def test_an_infinite_embedding_spoils_only_its_document(tmp_path):
     loaded = load_model(None, device="cpu", dtype="float32")  # a private copy: its weights are damaged below
     model, tokenizer = loaded.model, loaded.tokenizer

@@ -17,8 +17,8 @@ from attention_influence.config import Fields
 from attention_influence.errors import RunError, SettingError
 from attention_influence.runs.schema import text_hash
 from attention_influence.selection import select
+from attention_influence.selection.cut import domain_cuts, file_tables, selected_rows
 from attention_influence.selection.hf import METADATA_KEY, write_hf
-from attention_influence.selection.select import selected_rows
 from tests.runs.fake import MANIFEST, fake_run, score_rows
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -98,10 +98,9 @@ def test_large_selections_are_cut_into_shards_of_about_the_given_size(run, tmp_p
 
 def _cuts(run: str):
     from attention_influence.runs.rundir import RunDir
-    from attention_influence.selection.thresholds import domain_cuts
 
-    files = RunDir(run).parts()
-    return files, domain_cuts(files, 1.0, "docs"), "docs"
+    tables = file_tables(RunDir(run).parts())
+    return tables, domain_cuts(tables, 1.0, "docs"), "docs"
 
 
 def test_a_changed_source_fails_and_keeps_the_previous_selection(run, tmp_path):

@@ -3,6 +3,7 @@
 import json
 
 import pyarrow.parquet as pq
+import pytest
 
 from attention_influence.cli import main
 
@@ -16,6 +17,7 @@ def _kept(out) -> set[str]:
     return {json.loads(line)["id"] for line in next((out / "selected").iterdir()).read_text().splitlines()}
 
 
+@pytest.mark.slow
 def test_repetitive_documents_win_unless_excluded(tmp_path, wikitext_texts, capsys):
     plain = [" ".join(t.split()[:45]) for t in wikitext_texts[:3]]
     looped = [" ".join(t.split()[:15]) for t in wikitext_texts[3:6]]

@@ -14,7 +14,8 @@ import pytest
 
 from attention_influence.errors import RunError, SettingError
 from attention_influence.runs.schema import text_hash
-from attention_influence.selection import rank_domain, select
+from attention_influence.selection import select
+from tests.reference import reference_cut
 from tests.runs.fake import fake_run, score_rows
 
 MATH = [{"text": f"math {i}", "keep": i} for i in range(10)]
@@ -86,9 +87,15 @@ def test_fraction_by_tokens(run_dir) -> None:
 
 
 def test_ties_are_broken_by_id() -> None:
+    from attention_influence.selection.cut import cut_tables, memory_tables
+
     scores = np.array([1.0, 2.0, 1.0, 1.0])
     ids = np.array(["d", "z", "b", "c"])
-    assert rank_domain(scores, ids, np.ones(4), 0.75, "docs").tolist() == [1, 2, 3]
+    assert reference_cut(scores, ids, np.ones(4), 0.75, "docs").tolist() == [1, 2, 3]
+    table = pa.table({"id": ids, "domain": ["x"] * 4, "score": scores, "n_tokens": [1] * 4})
+    cuts, selected = cut_tables(memory_tables(table), 0.75, "docs")
+    assert cuts["x"].threshold == 1.0 and cuts["x"].tied == frozenset({"b", "c"})
+    assert sorted(selected["id"].to_pylist()) == ["b", "c", "z"]
 
 
 @pytest.mark.parametrize(

@@ -14,12 +14,12 @@ import torch
 
 from attention_influence.config import DetectSettings, ModelSettings, build, split_options
 from attention_influence.errors import ModelError, SettingError
-from attention_influence.heads.plan import DetectionPlan, plan_detection, probe_tokens_for
+from attention_influence.heads.plan import CPU_PROBES, CPU_TOKENS, DetectionPlan, plan_detection
 from attention_influence.heads.probes import Probe, make_probes, read_sentence_texts, sentence_pool
 from attention_influence.heads.retrieval import answer_predictions, retrieval_scores
 from attention_influence.masking import enable_masking, mask_heads
-from attention_influence.models import LoadedModel, load_model
-from attention_influence.progress import Progress
+from attention_influence.models import LoadedModel, obtain
+from attention_influence.progress import Progress, duration
 
 VERIFY_SEED_OFFSET = 1_000_003  # held-out probes: a seed no detection run with a nearby seed uses
 VERIFY_DRAWS = 16  # random head sets in (c)
@@ -152,9 +152,12 @@ def _sentences(loaded: LoadedModel, sentences) -> list[str]:
     return sentence_pool(loaded.tokenizer, texts)
 
 
-def same_detection(report: dict | None, fingerprint: str, settings: DetectSettings, probe_tokens: int) -> bool:
-    """Whether `report` (a heads.json) was detected on these weights with these settings (and
-    holds verify figures when they are asked for): then it can be reused."""
+def same_detection(
+    report: dict | None, fingerprint: str, settings: DetectSettings, num_probes: int, probe_tokens: int
+) -> bool:
+    """Whether `report` (a heads.json) was detected on these weights with these settings (`num_probes`
+    x `probe_tokens`: as sized for the device) and holds verify figures when they are asked for:
+    then it can be reused."""
     if not isinstance(report, dict) or not isinstance(report.get("probes"), dict):
         return False
     if settings.verify and not report.get("verify"):
@@ -162,7 +165,7 @@ def same_detection(report: dict | None, fingerprint: str, settings: DetectSettin
     probes = report["probes"]
     wanted = {
         "fingerprint": fingerprint,
-        "num_probes": settings.num_probes,
+        "num_probes": num_probes,
         "probe_tokens": probe_tokens,
         "seed": settings.seed,
         "sentences": str(settings.sentences),
@@ -179,7 +182,7 @@ def same_detection(report: dict | None, fingerprint: str, settings: DetectSettin
 
 
 def detect_heads(
-    model: LoadedModel | str | None = None,
+    model: LoadedModel | ModelSettings | str | None = None,
     out: str | Path | None = None,
     settings: DetectSettings | None = None,
     *,
@@ -193,48 +196,59 @@ def detect_heads(
 
     `sentences`: a text/JSONL file or an iterable of texts the probe values are drawn from.
     `options`: DetectSettings fields (num_probes, probe_tokens, seed, top_frac, top_k, verify,
-    ...) when `settings` is not given, and ModelSettings fields (device, dtype, ...).
-    `on_plan(plan)` is called with the DetectionPlan (probes x tokens, the time measured here)
-    before the detection starts; `dry_run` returns that plan without detecting.
+    ...) when `settings` is not given, and ModelSettings fields (device, dtype, ...). The plan
+    (probes x tokens, sized for the device, and the time measured here) goes to `on_plan` before
+    the detection starts; a plan over `settings.max_hours` is refused (SettingError naming the
+    flags); `dry_run` returns the plan without detecting.
     Returns the heads.json content ("selected": [[layer, head], ...], "scores", "verify", ...).
     """
     detect_options, model_options = split_options(options, DetectSettings, ModelSettings)
     if settings is None:
         named = {"sentences": str(sentences)} if isinstance(sentences, (str, Path)) else {}
         settings = build(DetectSettings, **(named | detect_options))
-    model_settings = build(ModelSettings, **model_options)
     sentences = sentences if sentences is not None else settings.sentences
     source = _source(sentences)
-    loaded = (
-        model
-        if isinstance(model, LoadedModel)
-        else load_model(
-            model or model_settings.model,
-            device=model_settings.device,
-            dtype=model_settings.dtype,
-            trust_remote_code=model_settings.trust_remote_code,
-            allow_pickle=model_settings.allow_pickle,
-        )
-    )
-    tokens, _ = probe_tokens_for(settings, loaded.max_context)
+    loaded = obtain(model, build(ModelSettings, **model_options))
     enable_masking(loaded.model)
-    start = time.perf_counter()
     pool = _sentences(loaded, sentences)
-    if on_plan is not None or dry_run:
-        planning = time.perf_counter()
-        plan = plan_detection(loaded, settings, pool, source)
-        if on_plan is not None:
-            on_plan(plan)
-        if dry_run:
-            return plan
-        start += time.perf_counter() - planning  # the plan's probe is not the detection's time
-    probes = make_probes(loaded.tokenizer, pool, settings.num_probes, tokens, settings.seed)
+    plan = plan_detection(loaded, settings, pool, source)
+    if on_plan is not None:
+        on_plan(plan)
+    check_time(plan, settings)
+    if dry_run:
+        return plan
+    start = time.perf_counter()
+    report = _detect(loaded, settings, pool, source, plan, progress)
+    if settings.verify:
+        report["verify"] = _verify(loaded, settings, pool, plan, report["selected"], progress)
+    report["seconds"] = round(time.perf_counter() - start, 1)
+    if out is not None:
+        write_heads(report, out)
+    return report
+
+
+def check_time(plan: DetectionPlan, settings: DetectSettings) -> None:
+    """SettingError, naming the flags, when the plan runs past `settings.max_hours` (0: no limit)."""
+    if settings.max_hours and plan.seconds > settings.max_hours * 3600:
+        raise SettingError(
+            "max_hours",
+            f"the detection would take ≈ {duration(plan.seconds)} on {plan.device} ({plan.num_probes:,} probes x "
+            f"{plan.probe_tokens:,} tokens), over the limit of {settings.max_hours:g} h: use fewer or shorter probes "
+            f"(--num-probes {CPU_PROBES} --probe-tokens {CPU_TOKENS} is the CPU default), a GPU, or raise --max-hours "
+            "(0: no limit)",
+        )
+
+
+def _detect(loaded: LoadedModel, settings: DetectSettings, pool: list[str], source: str, plan, progress) -> dict:
+    """Probes -> retrieval scores -> the top heads: heads.json's content, without the verify figures."""
+    tokens = plan.probe_tokens
+    probes = make_probes(loaded.tokenizer, pool, plan.num_probes, tokens, settings.seed)
     with Progress("heads", total=len(probes), unit="probe", enabled=progress) as bar:
         found = retrieval_scores(loaded.model, probes, bar)
     if found.solved == 0:
         raise ModelError(f"the model solved none of the {len(probes)} retrieval probes: no heads can be scored")
     selected = top_heads(found.scores, settings.top_frac, settings.top_k)
-    report = {
+    return {
         "model": loaded.name,
         "fingerprint": loaded.fingerprint,
         "probes": {
@@ -256,18 +270,16 @@ def detect_heads(
         "selected": [list(h) for h in selected],
         "verify": None,
     }
-    if settings.verify:
-        count = settings.verify_probes or settings.num_probes
-        held_out = make_probes(loaded.tokenizer, pool, count, tokens, settings.seed + VERIFY_SEED_OFFSET)
-        draws = settings.verify_draws
-        per_draw = min(len(held_out), settings.verify_draw_probes or draw_probe_count(len(held_out), draws))
-        total = 2 * len(held_out) + draws * per_draw
-        with Progress("verify", total=total, unit="probe", enabled=progress) as bar:
-            report["verify"] = verify_heads(loaded.model, held_out, selected, settings.seed, draws, per_draw, bar)
-    report["seconds"] = round(time.perf_counter() - start, 1)
-    if out is not None:
-        write_heads(report, out)
-    return report
+
+
+def _verify(loaded: LoadedModel, settings: DetectSettings, pool: list[str], plan, selected, progress) -> dict:
+    """The Table 6 contrast on held-out probes (`verify_heads`)."""
+    count = settings.verify_probes or plan.num_probes
+    held_out = make_probes(loaded.tokenizer, pool, count, plan.probe_tokens, settings.seed + VERIFY_SEED_OFFSET)
+    draws = settings.verify_draws
+    per_draw = min(len(held_out), settings.verify_draw_probes or draw_probe_count(len(held_out), draws))
+    with Progress("verify", total=2 * len(held_out) + draws * per_draw, unit="probe", enabled=progress) as bar:
+        return verify_heads(loaded.model, held_out, [tuple(h) for h in selected], settings.seed, draws, per_draw, bar)
 
 
 def write_heads(report: dict, out: str | Path) -> Path:

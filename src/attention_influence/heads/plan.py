@@ -14,20 +14,39 @@ from attention_influence.models import LoadedModel
 from attention_influence.progress import duration
 
 PAPER_PROBES, PAPER_TOKENS = 800, 4096  # the paper's App. A: 800 probes of up to 4096 tokens
+CPU_PROBES, CPU_TOKENS = 32, 768  # a CPU's default: minutes, not days; the same heads (docs/heads.md)
 MEASURED_TOKENS = 512  # the timing probe is at most this long
 LONG = 15 * 60  # seconds: a plan longer than this suggests a cheaper setting
-CHEAP = "--num-probes 32 --probe-tokens 768"  # the settings of the shipped heads of the embedded model
 
 
-def probe_tokens_for(settings: DetectSettings, context: int) -> tuple[int, str]:
-    """Tokens per probe for a model with `context` positions, and why that many."""
-    if settings.probe_tokens is None:
-        if context < PAPER_TOKENS:
-            return context, f"the paper's {PAPER_TOKENS:,}, capped at the model's context of {context:,}"
-        return PAPER_TOKENS, f"the paper's {PAPER_TOKENS:,}, within the model's context of {context:,}"
-    if settings.probe_tokens > context:
-        return context, f"{settings.probe_tokens:,} asked, capped at the model's context of {context:,}"
-    return settings.probe_tokens, "as asked"
+def detection_size(settings: DetectSettings, context: int, device: str) -> tuple[int, str, int, str]:
+    """(probes, why, tokens per probe, why) of a detection on `device` ('cuda' or 'cpu') for a model
+    with `context` positions: the settings' own numbers, else the paper's on a GPU and CPU_PROBES x
+    CPU_TOKENS on a CPU; tokens always capped at the context."""
+    gpu = device != "cpu"
+    if settings.num_probes is not None:
+        probes, probes_why = (
+            settings.num_probes,
+            "the paper's number" if settings.num_probes == PAPER_PROBES else "as asked",
+        )
+    else:
+        probes = PAPER_PROBES if gpu else CPU_PROBES
+        probes_why = "the paper's number" if gpu else f"the CPU default; the paper's {PAPER_PROBES:,} on a GPU"
+    default = PAPER_TOKENS if gpu else CPU_TOKENS
+    asked = settings.probe_tokens
+    if asked is None:
+        named = f"the paper's {PAPER_TOKENS:,}" if gpu else f"the CPU default (the paper's {PAPER_TOKENS:,} on a GPU)"
+        if context < default:
+            return probes, probes_why, context, f"{named}, capped at the model's context of {context:,}"
+        return probes, probes_why, default, f"{named}, within the model's context of {context:,}"
+    if asked > context:
+        return probes, probes_why, context, f"{asked:,} asked, capped at the model's context of {context:,}"
+    return probes, probes_why, asked, "as asked"
+
+
+def probe_tokens_for(settings: DetectSettings, context: int, device: str = "cuda") -> tuple[int, str]:
+    """Tokens per probe for a model with `context` positions on `device`, and why that many."""
+    return detection_size(settings, context, device)[2:]
 
 
 @dataclass
@@ -62,8 +81,8 @@ class DetectionPlan:
         )
         if self.seconds > LONG:
             shown.append(
-                f"  hint     {CHEAP} is how the embedded model's shipped heads were found (49 s on a 2-core CPU; "
-                "seeds 0 and 1 select the same 14 heads: docs/heads.md)"
+                f"  hint     --num-probes {CPU_PROBES} --probe-tokens {CPU_TOKENS} (the CPU default) is how the shipped "
+                "heads were found (seeds 0 and 1 select the same heads: docs/heads.md)"
             )
         return shown
 
@@ -83,13 +102,12 @@ def _forward_cost(config, tokens: int) -> float:
 
 def plan_detection(loaded: LoadedModel, settings: DetectSettings, pool: list[str], sentences: str) -> DetectionPlan:
     """Size the detection for `loaded` and time one probe of at most MEASURED_TOKENS tokens here."""
-    tokens, tokens_why = probe_tokens_for(settings, loaded.max_context)
-    probes_why = "the paper's number" if settings.num_probes == PAPER_PROBES else "as asked"
+    probes, probes_why, tokens, tokens_why = detection_size(settings, loaded.max_context, loaded.device.type)
     verify = 0
     if settings.verify:
         from attention_influence.heads.detect import draw_probe_count
 
-        held_out = settings.verify_probes or settings.num_probes
+        held_out = settings.verify_probes or probes
         per_draw = min(held_out, settings.verify_draw_probes or draw_probe_count(held_out, settings.verify_draws))
         verify = 2 * held_out + settings.verify_draws * per_draw
     short = min(tokens, MEASURED_TOKENS)
@@ -103,7 +121,7 @@ def plan_detection(loaded: LoadedModel, settings: DetectSettings, pool: list[str
     return DetectionPlan(
         model=loaded.name,
         device=loaded.device.type,
-        num_probes=settings.num_probes,
+        num_probes=probes,
         probes_why=probes_why,
         probe_tokens=tokens,
         tokens_why=tokens_why,
@@ -112,5 +130,5 @@ def plan_detection(loaded: LoadedModel, settings: DetectSettings, pool: list[str
         verify_forwards=verify,
         measured_tokens=len(probe.input_ids),
         measured_seconds=seconds,
-        seconds=seconds * scale * (settings.num_probes + verify),
+        seconds=seconds * scale * (probes + verify),
     )

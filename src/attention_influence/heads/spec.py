@@ -67,3 +67,16 @@ def shipped_heads(fingerprint: str) -> Path | None:
         if json.loads(path.read_text()).get("fingerprint") == fingerprint:
             return path
     return None
+
+
+def shipped_head_set(name: str, fingerprint: str) -> HeadSet:
+    """The heads shipped for the weights with `fingerprint` (the model `name`); SettingError
+    naming what to give instead when none are."""
+    path = shipped_heads(fingerprint)
+    if path is None:
+        raise SettingError(
+            "heads",
+            f"no heads are shipped for {name}: give heads (a heads.json, found with `attninf heads --sentences FILE`, "
+            "or layer:head pairs such as 17:3,18:6), or sentences to detect them from (attninf run --sentences FILE)",
+        )
+    return parse_heads(str(path))

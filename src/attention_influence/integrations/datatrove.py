@@ -10,7 +10,7 @@ second depending on the first (docs/datatrove.md has one to run):
        attninf_templated_lines, ...) and writes the task's scores to scores/RRRRR-of-WWWWW.parquet
     2. reader("scored/") -> AttentionInfluenceTopFraction("scores/", fraction=0.2) -> writer("kept/")
        at its first document, the filter reads every task's scores and computes each domain's
-       exact cut (selection/thresholds.py, as `attninf select`: the guard's exclusions left out,
+       exact cut (selection/cut.py, as `attninf select`: the guard's exclusions left out,
        best score first, ties by id); a document the guard excludes is dropped with its rule
 
 AttentionInfluenceFilter(threshold=...) keeps documents at or above a fixed score instead.
@@ -149,7 +149,7 @@ def _score_schema():
     import pyarrow as pa
 
     from attention_influence.measures import MEASURE_COLUMNS
-    from attention_influence.selection.thresholds import SELECTED_COLUMNS
+    from attention_influence.selection.cut import SELECTED_COLUMNS
 
     types = {"row": pa.int64(), "n_tokens": pa.int64(), "score": pa.float64()}
     types |= {"loss_base": pa.float64(), "loss_masked": pa.float64()}
@@ -224,16 +224,17 @@ def domain_thresholds(
     folder: str, fraction: float = 0.2, by: str = "docs", guard: GuardSettings | None = None
 ) -> dict[str, dict]:
     """Per domain of the scores in `folder`: {"threshold": lowest kept score, "tied": ids kept at
-    it, "documents", "selected", "excluded": documents per guard rule}; exact over every task, as
-    `attninf select` cuts a run, among the documents `guard` lets through (None: the default
-    guard). Cached in `folder`/_cuts.json for the other tasks, keyed by the files and settings."""
+    it, "documents", "selected", "excluded": documents per guard rule}; the cut `attninf select`
+    makes of a run (selection/cut.py), over every task's scores, among the documents `guard` lets
+    through (None: the default guard). Cached in `folder`/_cuts.json for the other tasks, keyed
+    by the files and settings."""
+    from collections import Counter
     from dataclasses import asdict
 
     import fsspec
-    import pyarrow.compute as pc
 
     from attention_influence.corpus.writers import join, read_json, write_json
-    from attention_influence.selection.thresholds import domain_cuts, selected_rows
+    from attention_influence.selection.cut import cut_tables, file_tables
 
     guard = GuardSettings() if guard is None else guard
     files = score_files(folder)
@@ -247,20 +248,18 @@ def domain_thresholds(
             return cached["domains"]
     except (OSError, ValueError):
         pass
-    cuts = domain_cuts(files, fraction, by, guard)
-    selected = selected_rows(files, cuts, by, guard)
-    domains = {}
-    for name, cut in cuts.items():
-        rows = selected.filter(pc.equal(selected["domain"], name)) if selected.num_rows else selected
-        tied = [] if cut.threshold is None else [r["id"] for r in rows.to_pylist() if r["score"] == cut.threshold]
-        count = rows.num_rows
-        domains[name] = {
+    cuts, selected = cut_tables(file_tables(files), fraction, by, guard)
+    counts = Counter(selected["domain"].to_pylist())
+    domains = {
+        name: {
             "threshold": cut.threshold,
-            "tied": sorted(tied),
+            "tied": sorted(cut.tied),
             "documents": cut.documents,
-            "selected": count,
+            "selected": counts.get(name, 0),
             "excluded": cut.excluded,
         }
+        for name, cut in cuts.items()
+    }
     write_json(cache, {"key": key, "domains": domains})
     return domains
 
@@ -295,11 +294,13 @@ class AttentionInfluenceTopFraction(BaseFilter):
     def __getstate__(self) -> dict:
         return self.__dict__ | {"_cuts": None}
 
-    def cuts(self) -> dict[str, dict]:
-        """Each domain's threshold and the ids kept at it (computed once per task)."""
+    def cuts(self) -> dict:
+        """Each domain's cut: its threshold and the ids kept at it (computed once per task)."""
         if self._cuts is None:
+            from attention_influence.selection.cut import DomainCut
+
             self._cuts = {
-                name: d | {"tied": frozenset(d["tied"])}
+                name: DomainCut(name, d["documents"], 0, d["threshold"], tied=frozenset(d["tied"]))
                 for name, d in domain_thresholds(self.scores, self.fraction, self.by, self.guard).items()
             }
         return self._cuts
@@ -336,10 +337,12 @@ class AttentionInfluenceTopFraction(BaseFilter):
         rule = self.excluded_by(doc)
         if rule is not None:
             return False, f"guard_{rule}"
+        import numpy as np
+
         cut = self.cuts().get(str(domain))
-        if cut is None or cut["threshold"] is None:
+        if cut is None or cut.threshold is None:
             return False, "domain_not_in_scores"
-        if score > cut["threshold"] or (score == cut["threshold"] and str(doc.id) in cut["tied"]):
+        if cut.keeps(np.array([score], dtype=float), np.array([str(doc.id)]))[0]:
             return True
         return False, "below_threshold"
 

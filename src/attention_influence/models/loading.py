@@ -13,11 +13,12 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import torch
 
+from attention_influence.config import ModelSettings
 from attention_influence.errors import ModelError
 from attention_influence.models.allocator import tune_allocator
 
@@ -40,6 +41,8 @@ class LoadedModel:
     device: torch.device
     dtype: torch.dtype
     source: ModelSource | None = None  # how to load it again (workers of other processes)
+    settings: ModelSettings | None = None  # the loader settings it was loaded with
+    prepared: object = field(default=None, repr=False, compare=False)  # scoring/prepared.py, its one owner
 
     @property
     def max_context(self) -> int:
@@ -139,13 +142,35 @@ def convert_gguf(path: Path) -> tuple[Path, str]:
     return folder, sha
 
 
+WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".gguf", ".h5", ".msgpack")
+SAFETENSORS_HEADER_BYTES = 1 << 20  # a header larger than this is digested in part (its size still is)
+
+
+def _weights_digest(file: Path, digest) -> None:
+    """What identifies a weights file cheaply: its size and mtime, and for safetensors its header
+    (tensor names, shapes, dtypes, offsets, metadata); a checkpoint saved again over it changes
+    the mtime even when nothing else does."""
+    stat = file.stat()
+    digest.update(f"{file.name}:{stat.st_size}:{stat.st_mtime_ns}".encode())
+    if file.suffix == ".safetensors":
+        with open(file, "rb") as f:
+            length = int.from_bytes(f.read(8), "little")
+            digest.update(f.read(min(length, SAFETENSORS_HEADER_BYTES)))
+
+
 def _folder_fingerprint(folder: Path) -> str:
+    """A digest of a model folder: every JSON file's content (config, tokenizer), every weights
+    file by `_weights_digest`, other files by name and size."""
     digest = hashlib.sha256()
     for file in sorted(folder.iterdir()):
-        if file.is_file():
+        if not file.is_file():
+            continue
+        if file.suffix == ".json":
+            digest.update(f"{file.name}:".encode() + file.read_bytes())
+        elif file.name.endswith(WEIGHT_SUFFIXES):
+            _weights_digest(file, digest)
+        else:
             digest.update(f"{file.name}:{file.stat().st_size}".encode())
-            if file.suffix == ".json":
-                digest.update(file.read_bytes())
     return digest.hexdigest()
 
 
@@ -220,37 +245,54 @@ def load_tokenizer(model: ModelSource, trust_remote_code: bool = False):
     return tokenizer
 
 
+def load(settings: ModelSettings, device: str | None = None, source: ModelSource | None = None) -> LoadedModel:
+    """The one way from settings to a loaded model: a causal LM and its tokenizer in eval mode,
+    gradients off. `device` overrides the settings' (a worker's own GPU); `source` is the model
+    already resolved (`resolve_model(settings.model)`). Pickle-based weights (.bin) are refused
+    unless `settings.allow_pickle`; remote code unless `settings.trust_remote_code`."""
+    from transformers import AutoModelForCausalLM
+
+    device = resolve_device(device or settings.device)
+    dtype = resolve_dtype(settings.dtype, device)
+    if device.type == "cpu":
+        tune_allocator()
+    resolved = source or resolve_model(settings.model)
+    try:
+        model = AutoModelForCausalLM.from_pretrained(
+            resolved.source,
+            dtype=dtype,
+            attn_implementation="sdpa",
+            use_safetensors=None if settings.allow_pickle else True,
+            trust_remote_code=settings.trust_remote_code,
+        )
+    except (OSError, ValueError, KeyError) as err:
+        raise _load_error(resolved.name, err) from err
+    tokenizer = load_tokenizer(resolved, settings.trust_remote_code)
+    model.to(device).eval().requires_grad_(False)
+    return LoadedModel(model, tokenizer, resolved.name, resolved.fingerprint, device, dtype, resolved, settings)
+
+
 def load_model(
     name: str | ModelSource | None = None,
     device: str | torch.device = "auto",
     dtype: str | torch.dtype = "auto",
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
-    attn_implementation: str = "sdpa",
 ) -> LoadedModel:
-    """Load a causal LM and its tokenizer in eval mode, gradients off.
+    """Load a causal LM by name (the Python API's shorthand for `load(ModelSettings(...))`):
+    None (the embedded SmolLM2-135M), a hub id, a local folder, a .gguf file, or a ModelSource."""
+    source = name if isinstance(name, ModelSource) else None
+    dtype = dtype if isinstance(dtype, str) else str(dtype).removeprefix("torch.")
+    settings = ModelSettings(source.name if source else name, str(device), dtype, trust_remote_code, allow_pickle)
+    return load(settings, source=source)
 
-    `name`: None (the embedded SmolLM2-135M), a hub id, a local folder, a .gguf file, or a
-    resolved ModelSource. Pickle-based weights (.bin) are refused unless `allow_pickle`; remote
-    code unless `trust_remote_code`.
-    """
-    from transformers import AutoModelForCausalLM
 
-    device = resolve_device(device)
-    dtype = resolve_dtype(dtype, device)
-    if device.type == "cpu":
-        tune_allocator()
-    resolved = name if isinstance(name, ModelSource) else resolve_model(name)
-    try:
-        model = AutoModelForCausalLM.from_pretrained(
-            resolved.source,
-            dtype=dtype,
-            attn_implementation=attn_implementation,
-            use_safetensors=None if allow_pickle else True,
-            trust_remote_code=trust_remote_code,
-        )
-    except (OSError, ValueError, KeyError) as err:
-        raise _load_error(resolved.name, err) from err
-    tokenizer = load_tokenizer(resolved, trust_remote_code)
-    model.to(device).eval().requires_grad_(False)
-    return LoadedModel(model, tokenizer, resolved.name, resolved.fingerprint, device, dtype, resolved)
+def obtain(model: LoadedModel | ModelSettings | str | None, settings: ModelSettings | None = None) -> LoadedModel:
+    """`model` when it is loaded already, else the model `model` (settings, or a name with the
+    loader `settings`) names, loaded."""
+    if isinstance(model, LoadedModel):
+        return model
+    if isinstance(model, ModelSettings):
+        return load(model)
+    base = settings or ModelSettings()
+    return load(base if model is None else replace(base, model=model))

@@ -10,8 +10,8 @@ import tempfile
 
 from attention_influence.errors import SettingError, missing_extra
 from attention_influence.pipeline.job import ScoreJob
-from attention_influence.pipeline.ledger import ScoreSummary
-from attention_influence.runs.rundir import STATE, RunDir, merge_summaries
+from attention_influence.runs.rundir import STATE, RunDir
+from attention_influence.runs.summary import ScoreSummary
 
 _claimed: dict[str, object] = {}  # lock dir -> the open file that holds this process's GPU
 
@@ -57,27 +57,28 @@ def _import_datatrove():
 
 
 class DatatroveExecutor:
-    """Runs the run's shards as the tasks of a datatrove LocalPipelineExecutor (`workers` at a
-    time; default one per GPU, else one)."""
+    """Runs the run's shards as the `tasks` of a datatrove LocalPipelineExecutor (`workers` at a
+    time; default one per GPU, else one), each loading the job's model on its own device."""
 
     name = "datatrove"
 
-    def __init__(self, tasks: int | None = None, workers: int | None = None):
+    def __init__(self, loaded=None, device: str = "auto", tasks: int | None = None, workers: int | None = None):
         _import_datatrove()
         import torch
 
         gpus = torch.cuda.device_count()
         self.workers = workers or max(1, gpus)
         self.tasks = tasks or self.workers
-        if self.tasks < 1 or self.workers < 1:
-            raise SettingError("tasks", f"tasks and workers must be at least 1, got {self.tasks} and {self.workers}")
+
+    def planning_model(self, job: ScoreJob) -> None:
+        return None  # the tasks load the model
 
     def device_type(self) -> str:
         import torch
 
         return "cuda" if torch.cuda.is_available() else "cpu"
 
-    def score(self, job: ScoreJob) -> ScoreSummary:
+    def score(self, job: ScoreJob, progress: bool = True) -> ScoreSummary:
         if job.settings.num_shards != 1:
             raise SettingError("num_shards", "the datatrove engine cuts the run into its tasks: leave num_shards at 1")
         from attention_influence.pipeline.datatrove_step import ScoreShards
@@ -92,6 +93,6 @@ class DatatroveExecutor:
             skip_completed=False,  # the run folder knows which chunks are done
         ).run()
         rundir.check_complete()
-        total = merge_summaries(rundir.shard_summaries())
-        summary = ScoreSummary.from_dict(total | {"executor": self.name})
+        summary = ScoreSummary.merge(rundir.shard_summaries())
+        summary.executor = self.name
         return summary

@@ -25,10 +25,9 @@ class ScoreShards(PipelineStep):
     def run(self, data, rank: int = 0, world_size: int = 1) -> Iterator:
         from attention_influence.pipeline.datatrove import local_device
         from attention_influence.pipeline.local import LocalExecutor
-        from attention_influence.pipeline.shard import run_shard
 
         device = local_device(rank, self.job.model_settings.device)
-        summary = run_shard(self.job.shard(world_size, rank), LocalExecutor(device=device), progress=False)
+        summary = LocalExecutor(device=device).score(self.job.shard(world_size, rank), progress=False)
         self.stat_update("documents", value=summary.records)
         self.stat_update("scored", value=summary.scored)
         yield from data or ()

@@ -18,13 +18,7 @@ from dataclasses import dataclass, field
 
 import fsspec
 
-from attention_influence.corpus.readers import (
-    PARQUET_SUFFIXES,
-    _compression,
-    exact_rows,
-    sample_records,
-)
-from attention_influence.corpus.streams import decompressed_blocks
+from attention_influence.corpus.readers import PARQUET_SUFFIXES, exact_rows, jsonl_blocks, sample_records
 from attention_influence.models import LoadedModel
 from attention_influence.pipeline.job import ScoreJob
 from attention_influence.progress import duration
@@ -185,7 +179,7 @@ def _head_rows(path: str, size: int) -> int:
     lines, last = 0, b"\n"
     seen = 0
     with fsspec.open(path, "rb") as raw:
-        for block in decompressed_blocks(raw, _compression(path)):
+        for block in jsonl_blocks(path, raw):
             lines += block.count(b"\n")
             seen, last = seen + len(block), block[-1:]
             if seen >= HEAD_BYTES:
@@ -209,7 +203,10 @@ def count_documents(
         start, stop = piece.rows(chunk_docs)
         size = sizes.get(piece.path, 0)
         exact = piece.path.lower().endswith(PARQUET_SUFFIXES) or (time.monotonic() < deadline and size <= max_bytes)
-        rows = exact_rows(piece.path) if exact else _head_rows(piece.path, size)
+        try:
+            rows = exact_rows(piece.path) if exact else _head_rows(piece.path, size)
+        except Exception:  # noqa: BLE001 - a damaged or foreign file: the readers count (and list) it
+            rows = exact_rows(piece.path)
         counted += exact
         total += max(0, (rows if stop is None else min(stop, rows)) - start)
     return total, counted
@@ -357,6 +354,8 @@ def _heads_source(source: str) -> str:
         return "given as layer:head pairs"
     if source == "detected heads":
         return "detected from the sentences"
+    if source == "detected first":
+        return "to be detected from the sentences first"
     if source and str(SHIPPED) in source:
         return "shipped for this model"
     return f"from {source}" if source else "given"

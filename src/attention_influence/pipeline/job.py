@@ -10,15 +10,13 @@ from dataclasses import dataclass, replace
 
 import fsspec
 
-from attention_influence.config import ModelSettings, ScoreSettings
+from attention_influence.config import ModelSettings, ScoreSettings, resolve_max_length
 from attention_influence.corpus.readers import expand_inputs
 from attention_influence.errors import RunError, SettingError
 from attention_influence.heads import HeadSet, parse_heads
 from attention_influence.models import LoadedModel, ModelSource, load_config, max_context, resolve_dtype, resolve_model
 from attention_influence.runs.rundir import RunDir
 from attention_influence.runs.sources import describe_all
-
-MAX_DEFAULT_LENGTH = 4096
 
 
 @dataclass(frozen=True)
@@ -91,21 +89,31 @@ def check_heads(heads: HeadSet, model: ModelSource, config) -> None:
             raise SettingError("heads", f"head {layer}:{head}: head out of range (layer {layer} has {per_layer} heads)")
 
 
-def resolve_max_length(settings: ScoreSettings, context: int) -> ScoreSettings:
-    """max_length None -> the model's context (at most 4096); beyond the context is refused."""
-    if settings.max_length is None:
-        return replace(settings, max_length=min(context, MAX_DEFAULT_LENGTH))
-    if settings.max_length > context:
-        raise SettingError(
-            "max_length", f"must be at most the model's context of {context} tokens, got {settings.max_length}"
-        )
-    return settings
+def find_sources(inputs: list[str], out: str) -> list[str]:
+    """The input files (absolute URIs, each once) of `inputs` (files, folders, globs), checked
+    before any work: an output folder inside an input folder, or holding an input, is refused."""
+    if isinstance(inputs, str) or not inputs:
+        raise SettingError("inputs", f"must be a non-empty list of paths or URLs, got {inputs!r}")
+    check_output_location(list(inputs), out)
+    return expand_inputs(list(inputs))
+
+
+def _model_config(model: LoadedModel | ModelSource | str | None, model_settings: ModelSettings, device_type: str):
+    """(ModelSource, text config, dtype) of the job's model, without loading its weights."""
+    if isinstance(model, LoadedModel):
+        source = model.source or ModelSource(model.name, model.name, model.fingerprint)
+        return source, model.model.config.get_text_config(), model.dtype
+    source = model if isinstance(model, ModelSource) else resolve_model(model or model_settings.model)
+    config = load_config(source, model_settings.trust_remote_code)
+    import torch
+
+    return source, config, resolve_dtype(model_settings.dtype, torch.device(device_type))
 
 
 def plan_job(
-    inputs: list[str],
+    sources: list[str],
     out: str,
-    heads: HeadSet | str | list,
+    heads: HeadSet | str | list | None,
     model: LoadedModel | ModelSource | str | None,
     settings: ScoreSettings,
     model_settings: ModelSettings,
@@ -115,24 +123,14 @@ def plan_job(
     overwrite: bool = False,
 ) -> ScoreJob:
     """Check everything that can be checked before scoring, and build the job and its manifest.
-    `device_type` is where the model will run ('cuda' or 'cpu'), which decides dtype 'auto'."""
-    if isinstance(inputs, str) or not inputs:
-        raise SettingError("inputs", f"must be a non-empty list of paths or URLs, got {inputs!r}")
-    check_output_location(list(inputs), out)
-    sources = expand_inputs(list(inputs))
-    if isinstance(model, LoadedModel):
-        source = model.source or ModelSource(model.name, model.name, model.fingerprint)
-        config, dtype = model.model.config.get_text_config(), model.dtype
-    else:
-        source = model if isinstance(model, ModelSource) else resolve_model(model or model_settings.model)
-        config = load_config(source, model_settings.trust_remote_code)
-        import torch
-
-        dtype = resolve_dtype(model_settings.dtype, torch.device(device_type))
-    head_set = parse_heads(heads)
-    check_heads(head_set, source, config)
-    settings = resolve_max_length(settings, max_context(config))
-    rundir = RunDir(out)
+    `sources`: from `find_sources`. `device_type` is where the model will run ('cuda' or
+    'cpu'), which decides dtype 'auto'. `heads` None: they are to be detected (the job can be
+    planned, not run)."""
+    source, config, dtype = _model_config(model, model_settings, device_type)
+    head_set = HeadSet([], "detected first") if heads is None else parse_heads(heads)
+    if heads is not None:
+        check_heads(head_set, source, config)
+    settings = replace(settings, max_length=resolve_max_length(settings.max_length, max_context(config)))
     manifest = {
         "executor": executor,
         "model": {"name": source.name, "fingerprint": source.fingerprint},
@@ -141,21 +139,14 @@ def plan_job(
         "settings": settings.recorded(),
         "sources": [info.as_dict() for info in describe_all(sources)],
     }
+    info = head_set.info or {
+        "model": source.name,
+        "fingerprint": source.fingerprint,
+        "source": head_set.source,
+        "selected": manifest["heads"],
+    }
+    heads = tuple(head_set.heads)
     return ScoreJob(
-        rundir.uri,
-        source,
-        model_settings,
-        tuple(head_set.heads),
-        head_set.info
-        or {
-            "model": source.name,
-            "fingerprint": source.fingerprint,
-            "source": head_set.source,
-            "selected": manifest["heads"],
-        },
-        settings,
-        tuple(sources),
-        manifest,
-        overwrite,
+        RunDir(out).uri, source, model_settings, heads, info, settings, tuple(sources), manifest, overwrite,
         head_set.source,
-    )
+    )  # fmt: skip

@@ -10,11 +10,12 @@ import os
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 
-from attention_influence.models import LoadedModel, load_model, resolve_device
+from attention_influence.models import LoadedModel, load, load_tokenizer, resolve_device
 from attention_influence.pipeline.chunks import Chunk, PreparedChunk, prepare_chunk, read_chunks, score_chunk
 from attention_influence.pipeline.job import ScoreJob
 from attention_influence.pipeline.ledger import ChunkCounts
 from attention_influence.pipeline.prefetch import prefetch
+from attention_influence.pipeline.shard import ShardExecutor, stale_chunk
 from attention_influence.progress import Progress
 from attention_influence.runs.plan import ChunkRange
 from attention_influence.runs.rundir import RunDir
@@ -24,8 +25,10 @@ from attention_influence.scoring.memory import peak_memory_bytes
 
 def build_scorer(job: ScoreJob, loaded: LoadedModel, *, eager: bool = False) -> Scorer:
     """The job's Scorer; None settings take the engine's per-device defaults (sizes from the
-    device's memory, packing and compilation on CUDA). `eager`: never compile (a short probe)."""
+    device's memory, packing and compilation on CUDA), resolved here so that the job's settings,
+    not an earlier preparation of the model, decide. `eager`: never compile (a short probe)."""
     s = job.settings
+    cuda = loaded.device.type == "cuda"
     return Scorer(
         loaded,
         list(job.heads),
@@ -33,21 +36,14 @@ def build_scorer(job: ScoreJob, loaded: LoadedModel, *, eager: bool = False) -> 
         truncate=s.truncate,
         batch_tokens=s.batch_tokens,
         shared_prefix=s.shared_prefix,
-        compile=False if eager else s.compile,
-        pack=s.pack,
+        compile=False if eager else (cuda if s.compile is None else s.compile),
+        pack=cuda if s.pack is None else s.pack,
     )
 
 
 def load_job_model(job: ScoreJob, device: str | None = None) -> LoadedModel:
     """The job's model, loaded in this process (on `device`, else the job's device setting)."""
-    ms = job.model_settings
-    return load_model(
-        job.model,
-        device=device or ms.device,
-        dtype=ms.dtype,
-        trust_remote_code=ms.trust_remote_code,
-        allow_pickle=ms.allow_pickle,
-    )
+    return load(job.model_settings, device, source=job.model)
 
 
 _worker: tuple | None = None  # (job, rundir, tokenizer) of a prepare worker process
@@ -55,8 +51,6 @@ _worker: tuple | None = None  # (job, rundir, tokenizer) of a prepare worker pro
 
 def _start_worker(job: ScoreJob) -> None:
     global _worker
-    from attention_influence.models import load_tokenizer
-
     _worker = (job, RunDir(job.out), load_tokenizer(job.model, job.model_settings.trust_remote_code))
 
 
@@ -70,21 +64,30 @@ def default_workers(device_type: str) -> int:
     return 0 if device_type == "cpu" else max(1, min(4, (os.cpu_count() or 2) - 2))
 
 
-class LocalExecutor:
-    """Chunks read ahead in a thread, prepared there or in `workers` processes, scored here in order."""
+class LocalExecutor(ShardExecutor):
+    """Chunks read ahead in a thread, prepared there or in `prepare_workers` processes, scored here
+    in order, on `loaded` (else the job's model, loaded on `device` when the work starts)."""
 
     name = "local"
 
     def __init__(
-        self, loaded: LoadedModel | None = None, device: str | None = None, depth: int = 2, workers: int | None = None
+        self,
+        loaded: LoadedModel | None = None,
+        device: str = "auto",
+        prepare_workers: int | None = None,
+        depth: int = 2,
     ):
-        """`workers`: prepare processes (None: `default_workers` for the device; 0: a thread)."""
-        self.loaded, self.device, self.depth, self.workers = loaded, device, depth, workers
+        """`prepare_workers`: prepare processes (None: `default_workers` for the device; 0: a thread)."""
+        self.loaded, self.device, self.depth, self.workers = loaded, device, depth, prepare_workers
 
     def device_type(self) -> str:
         if self.loaded is not None:
             return self.loaded.device.type
         return resolve_device(self.device or "auto").type
+
+    def planning_model(self, job: ScoreJob) -> LoadedModel:
+        self.loaded = self.loaded or load_job_model(job, self.device)
+        return self.loaded
 
     @contextlib.contextmanager
     def _prepared(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], tokenizer) -> Iterator:
@@ -101,25 +104,18 @@ class LocalExecutor:
             finally:
                 futures.close()  # stops the reading thread before the pool shuts down
 
-    def run(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress) -> Iterator[ChunkCounts]:
-        loaded = self.loaded or load_job_model(job, self.device)
+    def chunks(
+        self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress
+    ) -> Iterator[ChunkCounts]:
+        loaded = self.planning_model(job)
         scorer = build_scorer(job, loaded)
         bar.begin()  # loading the model is not scoring: the rates start here
         with self._prepared(job, rundir, ranges, loaded.tokenizer) as chunks:
-            yield from self._score(job, rundir, scorer, loaded, chunks, bar)
-
-    def _score(self, job, rundir, scorer, loaded, chunks, bar: Progress) -> Iterator[ChunkCounts]:
-        for _, prepared in chunks:
-            if prepared.stale:
-                import sys
-
-                print(
-                    f"attninf: chunk {prepared.chunk} of {job.sources[prepared.source]} no longer matches its scores: "
-                    "scoring it again",
-                    file=sys.stderr,
-                )
-            counts = score_chunk(job, rundir, scorer, prepared, on_batch=bar.update)
-            if counts.resumed:
-                bar.skip(counts.records, counts.tokens)
-            counts.peak_memory_bytes = peak_memory_bytes(loaded.device)
-            yield counts
+            for _, prepared in chunks:
+                if prepared.stale:
+                    stale_chunk(job, prepared.source, prepared.chunk)
+                counts = score_chunk(job, rundir, scorer, prepared, on_batch=bar.update)
+                if counts.resumed:
+                    bar.skip(counts.records, counts.tokens)
+                counts.peak_memory_bytes = peak_memory_bytes(loaded.device)
+                yield counts

@@ -14,6 +14,7 @@ from attention_influence.errors import AttninfError, missing_extra
 from attention_influence.pipeline.chunks import PreparedChunk, prepare_chunk, read_chunks, score_chunk
 from attention_influence.pipeline.job import ScoreJob
 from attention_influence.pipeline.ledger import ChunkCounts
+from attention_influence.pipeline.shard import ShardExecutor, stale_chunk
 from attention_influence.progress import Progress
 from attention_influence.runs.plan import ChunkRange
 from attention_influence.runs.rundir import RunDir
@@ -96,14 +97,20 @@ def _user_error(err: BaseException) -> BaseException | None:
     return found
 
 
-class RayExecutor:
-    """Joins the Ray cluster at `address` (default: starts a local one)."""
+class RayExecutor(ShardExecutor):
+    """Joins the Ray cluster at `ray_address` (default: starts a local one); `ray_actors` scoring
+    actors (default: one per GPU, else per CPU slot), each loading the job's model."""
 
     name = "ray"
 
-    def __init__(self, address: str | None = None, actors: int | None = None):
-        self.address, self.actors = address, actors
+    def __init__(
+        self, loaded=None, device: str = "auto", ray_address: str | None = None, ray_actors: int | None = None
+    ):
+        self.address, self.actors = ray_address, ray_actors
         self.ray = import_ray()
+
+    def planning_model(self, job: ScoreJob) -> None:
+        return None  # the actors load the model
 
     def _init(self):
         if not self.ray.is_initialized():
@@ -114,7 +121,9 @@ class RayExecutor:
         self._init()
         return "cuda" if self.ray.cluster_resources().get("GPU", 0) else "cpu"
 
-    def run(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress) -> Iterator[ChunkCounts]:
+    def chunks(
+        self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress
+    ) -> Iterator[ChunkCounts]:
         ray = self.ray
         self._init()
         if not ranges:
@@ -143,13 +152,7 @@ class RayExecutor:
             for row in ds.iter_rows():
                 counts: ChunkCounts = pickle.loads(row["counts"])
                 if row["stale"]:
-                    import sys
-
-                    print(
-                        f"attninf: chunk {counts.chunk} of {job.sources[counts.source]} no longer matched its "
-                        "scores: scored again",
-                        file=sys.stderr,
-                    )
+                    stale_chunk(job, counts.source, counts.chunk)
                 (bar.skip if counts.resumed else bar.update)(counts.records, counts.tokens)
                 yield counts
         except Exception as err:

@@ -1,5 +1,6 @@
-"""Score one shard of a run with any executor: claim the run folder, lock the shard, restart the
-sources that changed, run the chunks, check the accounting, mark the shard done."""
+"""Score one shard of a run here, whoever places its chunks: claim the run folder, lock the shard,
+restart the sources that changed, run the chunks, check the accounting, mark the shard done.
+The local and Ray executors are ShardExecutors: they only place the chunks (`chunks`)."""
 
 from __future__ import annotations
 
@@ -7,32 +8,41 @@ import sys
 import threading
 import time
 from collections.abc import Iterator, Sequence
-from typing import Protocol
 
 from attention_influence.corpus.readers import exact_rows
 from attention_influence.errors import RunError
 from attention_influence.pipeline.job import ScoreJob
-from attention_influence.pipeline.ledger import ChunkCounts, ScoreSummary
+from attention_influence.pipeline.ledger import ChunkCounts
 from attention_influence.progress import Progress
 from attention_influence.runs.plan import ChunkRange, shard_plan
 from attention_influence.runs.rundir import RunDir
 from attention_influence.runs.sources import describe
+from attention_influence.runs.summary import ScoreSummary
 from attention_influence.scoring.memory import peak_memory_bytes
 
 
-class Executor(Protocol):
-    """Decides where a shard's chunks are prepared and scored."""
+class ShardExecutor:
+    """An executor that scores a job's shard from this process: `score` runs `run_shard`, and
+    `chunks` places the shard's chunks (a thread here, Ray actors)."""
 
     name: str
 
-    def device_type(self) -> str:
-        """Where the model will run: 'cuda' or 'cpu' (decides dtype 'auto' in the manifest)."""
-        ...
-
-    def run(self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress) -> Iterator[ChunkCounts]:
+    def chunks(
+        self, job: ScoreJob, rundir: RunDir, ranges: Sequence[ChunkRange], bar: Progress
+    ) -> Iterator[ChunkCounts]:
         """Score every chunk of `ranges`, yielding each chunk's counts as it is written; moves
         `bar` as work is done (`update`), or found done (`skip`)."""
-        ...
+        raise NotImplementedError
+
+    def score(self, job: ScoreJob, progress: bool = True) -> ScoreSummary:
+        return run_shard(job, self, progress)
+
+
+def stale_chunk(job: ScoreJob, source: int, chunk: int) -> None:
+    """Say that a chunk's part file no longer matched its source, so it was scored again."""
+    print(
+        f"attninf: chunk {chunk} of {job.sources[source]} no longer matched its scores: scored again", file=sys.stderr
+    )
 
 
 def _restart_changed(job: ScoreJob, rundir: RunDir, changed: dict[int, str], ranges: Sequence[ChunkRange]) -> None:
@@ -59,7 +69,7 @@ def _count_rows(ranges: Sequence[ChunkRange], chunk_docs: int, bar: Progress) ->
     bar.set_total(total)
 
 
-def run_shard(job: ScoreJob, executor: Executor, progress: bool = True) -> ScoreSummary:
+def run_shard(job: ScoreJob, executor: ShardExecutor, progress: bool = True) -> ScoreSummary:
     """Score shard `job.settings.shard_index` of `job.settings.num_shards` into `job.out`."""
     settings = job.settings
     rundir = RunDir(job.out)
@@ -75,7 +85,7 @@ def run_shard(job: ScoreJob, executor: Executor, progress: bool = True) -> Score
         start = time.perf_counter()
         with Progress("score", enabled=progress) as bar:
             threading.Thread(target=_count_rows, args=(ranges, settings.chunk_docs, bar), daemon=True).start()
-            for counts in executor.run(job, rundir, ranges, bar):
+            for counts in executor.chunks(job, rundir, ranges, bar):
                 summary.add(counts)
                 rundir.heartbeat()
         summary.seconds = time.perf_counter() - start

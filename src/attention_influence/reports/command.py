@@ -10,18 +10,22 @@ import os
 import re
 import sys
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 import pyarrow.compute as pc
 
-from attention_influence.config import Fields
+from attention_influence.config import Fields, ModelSettings
 from attention_influence.corpus.readers import read_range
 from attention_influence.corpus.writers import atomic_write_bytes, join
 from attention_influence.errors import UserError
-from attention_influence.reports.explain import explain, render_html, render_plain, render_terminal, summary
+from attention_influence.heads import shipped_head_set
+from attention_influence.models import load
+from attention_influence.reports.explain import explain_text, render_html, render_plain, render_terminal, summary
 from attention_influence.runs.rundir import RunDir
 from attention_influence.runs.schema import text_hash
+from attention_influence.scoring import Scorer
 
 
 class ExplainError(UserError):
@@ -113,12 +117,16 @@ def use_color(stream: TextIO, environ: Mapping[str, str] = os.environ, mode: str
     return bool(isatty and isatty())
 
 
-def explain_command(args: argparse.Namespace) -> None:
+def explain_command(args: argparse.Namespace, model: ModelSettings) -> None:
+    """`attninf explain`: `model` holds the loader flags (--model, --device, --dtype,
+    --trust-remote-code, --allow-pickle); without --model, the --run's model."""
     run = RunDir(args.run).manifest() if args.run else {}
-    heads = args.heads or run.get("heads")  # None: the heads shipped for the model
-    model = args.model or (run["model"]["name"] if run else None)
     text, label = resolve_document(args.doc, args.run)
-    tokens = explain(text, model, heads, max_length=args.max_length, device=args.device, dtype=args.dtype)
+    if model.model is None and run:
+        model = replace(model, model=run["model"]["name"])
+    loaded = load(model)
+    heads = args.heads or run.get("heads") or shipped_head_set(loaded.name, loaded.fingerprint)
+    tokens = explain_text(Scorer(loaded, heads, max_length=args.max_length), text)
     if args.out:
         page = render_html(tokens, title=f"Token-level influence: {label[:80]}")
         atomic_write_bytes(join(args.out, "explain.html"), page.encode())

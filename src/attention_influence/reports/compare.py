@@ -35,12 +35,7 @@ def _side(uri: str) -> tuple[RunDir, dict, dict, pa.Table, np.ndarray]:
     table = rundir.read_scores(columns)
     table = table.filter(pc.and_kleene(pc.is_valid(table["score"]), pc.is_finite(table["score"])))
     table = table.take(pc.sort_indices(table, [("source", "ascending"), ("row", "ascending")]))
-    kept = np.zeros(table.num_rows, dtype=bool)
-    domains = table["domain"].to_numpy(zero_copy_only=False)
-    for domain in sorted(set(domains.tolist())):
-        rows = np.flatnonzero(domains == domain)
-        kept[rows] = selected_mask(table.take(pa.array(rows, type=pa.int64())), selection)
-    return rundir, manifest, selection, table, kept
+    return rundir, manifest, selection, table, selected_mask(table, selection)
 
 
 def _keys(table: pa.Table, by_place: bool) -> list:
@@ -64,63 +59,62 @@ def _describe(manifest: dict, selection: dict) -> dict:
     }
 
 
+def _first(keys: list) -> dict:
+    """key -> the row of its first occurrence."""
+    first: dict = {}
+    for i, key in enumerate(keys):
+        first.setdefault(key, i)
+    return first
+
+
+def _agreement(a: tuple[dict, list, np.ndarray, np.ndarray], b: tuple[dict, list, np.ndarray, np.ndarray], domain):
+    """One line of the comparison: each side is (first row of each key, domains, scores, kept)."""
+    (first_a, domains_a, scores_a, kept_a), (first_b, domains_b, scores_b, kept_b) = a, b
+    in_a = {k for k, i in first_a.items() if domain is None or domains_a[i] == domain}
+    in_b = {k for k, i in first_b.items() if domain is None or domains_b[i] == domain}
+    kept_set_a = {k for k in in_a if kept_a[first_a[k]]}
+    kept_set_b = {k for k in in_b if kept_b[first_b[k]]}
+    both = [k for k in in_a if k in first_b]
+    x = np.array([scores_a[first_a[k]] for k in both], dtype=float)
+    y = np.array([scores_b[first_b[k]] for k in both], dtype=float)
+    return {
+        "documents_a": len(in_a),
+        "documents_b": len(in_b),
+        "common": len(both),
+        "kept_a": len(kept_set_a),
+        "kept_b": len(kept_set_b),
+        "kept_both": len(kept_set_a & kept_set_b),
+        "jaccard": jaccard(kept_set_a, kept_set_b),
+        "a_kept_also_b": len(kept_set_a & kept_set_b) / len(kept_set_a) if kept_set_a else None,
+        "spearman": spearman(x, y),
+    }
+
+
 def compare_runs(run_a: str, run_b: str, json_file: str | None = None) -> dict:
     """The comparison of two complete, selected runs (see the module's docstring); RunError when
     they share no document. Written to `json_file` when given."""
     a, manifest_a, selection_a, table_a, kept_a = _side(run_a)
     b, manifest_b, selection_b, table_b, kept_b = _side(run_b)
     by_place = bool({s["uri"] for s in manifest_a["sources"]} & {s["uri"] for s in manifest_b["sources"]})
-    keys_a, keys_b = _keys(table_a, by_place), _keys(table_b, by_place)
-    first_a = {}  # key -> row of A (first occurrence)
-    for i, key in enumerate(keys_a):
-        first_a.setdefault(key, i)
-    first_b = {}
-    for i, key in enumerate(keys_b):
-        first_b.setdefault(key, i)
-    common = [key for key in first_a if key in first_b]
-    if not common:
+    first_a, first_b = _first(_keys(table_a, by_place)), _first(_keys(table_b, by_place))
+    if not any(key in first_b for key in first_a):
         how = "(source, row) and text hash" if by_place else "text hash"
         raise RunError(
             f"{a.uri} and {b.uri} share no scored document (joined on {how}): compare two runs of the same corpus"
         )
-    domains_a = table_a["domain"].to_pylist()
-    domains_b = table_b["domain"].to_pylist()
-    scores_a, scores_b = table_a["score"].to_numpy(), table_b["score"].to_numpy()
-    result_domains = {}
-    names = sorted(set(domains_a) | set(domains_b))
-    for domain in [*names, None]:  # None: every domain together
-        in_a = {k for k, i in first_a.items() if domain is None or domains_a[i] == domain}
-        in_b = {k for k, i in first_b.items() if domain is None or domains_b[i] == domain}
-        kept_set_a = {k for k in in_a if kept_a[first_a[k]]}
-        kept_set_b = {k for k in in_b if kept_b[first_b[k]]}
-        both = [k for k in in_a if k in first_b]
-        x = np.array([scores_a[first_a[k]] for k in both], dtype=float)
-        y = np.array([scores_b[first_b[k]] for k in both], dtype=float)
-        entry = {
-            "documents_a": len(in_a),
-            "documents_b": len(in_b),
-            "common": len(both),
-            "kept_a": len(kept_set_a),
-            "kept_b": len(kept_set_b),
-            "kept_both": len(kept_set_a & kept_set_b),
-            "jaccard": jaccard(kept_set_a, kept_set_b),
-            "a_kept_also_b": len(kept_set_a & kept_set_b) / len(kept_set_a) if kept_set_a else None,
-            "spearman": spearman(x, y),
-        }
-        if domain is None:
-            total = entry
-        else:
-            result_domains[domain] = entry
-    side_a, side_b = _describe(manifest_a, selection_a), _describe(manifest_b, selection_b)
+    side_a = (first_a, table_a["domain"].to_pylist(), table_a["score"].to_numpy(), kept_a)
+    side_b = (first_b, table_b["domain"].to_pylist(), table_b["score"].to_numpy(), kept_b)
+    names = sorted(set(side_a[1]) | set(side_b[1]))
+    described_a, described_b = _describe(manifest_a, selection_a), _describe(manifest_b, selection_b)
     result = {
         "run_a": a.uri,
         "run_b": b.uri,
-        "a": side_a,
-        "b": side_b,
-        "differ": [key for key in side_a if side_a[key] != side_b[key]],
+        "a": described_a,
+        "b": described_b,
+        "differ": [key for key in described_a if described_a[key] != described_b[key]],
         "join": "source_row" if by_place else "text_hash",
-        "domains": result_domains,
-        "total": total,
+        "domains": {domain: _agreement(side_a, side_b, domain) for domain in names},
+        "total": _agreement(side_a, side_b, None),  # every domain together
     }
     if json_file:
         write_json(str(json_file), result)

@@ -10,13 +10,8 @@ import math
 from collections.abc import Sequence
 from typing import NamedTuple
 
-import torch
-
 from attention_influence.errors import SettingError
-from attention_influence.heads import HeadSet, shipped_heads
-from attention_influence.masking import mask_heads
-from attention_influence.models import LoadedModel, load_model
-from attention_influence.scoring.engine import Scorer, split_windows
+from attention_influence.scoring.engine import Scorer
 
 
 class TokenInfluence(NamedTuple):
@@ -45,44 +40,14 @@ def _token_strings(tokenizer, text: str, ids: Sequence[int]) -> list[str]:
     return pieces
 
 
-@torch.no_grad()
-def token_losses(scorer: Scorer, ids: Sequence[int]) -> tuple[list[float], list[float]]:
-    """Per-target cross-entropy, full model and heads masked, len(ids) - 1 each; long documents
-    go through the scorer's overlapping windows so every token gets one loss, as in scoring."""
-    base: list[float] = []
-    masked: list[float] = []
-    for window in split_windows(list(ids), scorer.max_length):
-        input_ids = torch.as_tensor([window], dtype=torch.long, device=scorer.loaded.device)  # (1, T)
-        mask = torch.ones_like(input_ids)
-        base += scorer.loss_head.target_losses(input_ids, mask)[0].tolist()  # (T-1,)
-        with mask_heads(scorer.model, scorer.heads):
-            masked += scorer.loss_head.target_losses(input_ids, mask)[0].tolist()
-    return base, masked
-
-
-def explain(
-    text: str,
-    model: LoadedModel | str | None,
-    heads: HeadSet | str | list | None = None,
-    *,
-    max_length: int | None = None,
-    device: str = "auto",
-    dtype: str = "auto",
-) -> list[TokenInfluence]:
-    """Every token of `text` with its loss under the full model, with `heads` masked (None: the
-    heads shipped for the model), and the difference."""
-    loaded = model if isinstance(model, LoadedModel) else load_model(model, device=device, dtype=dtype)
-    if heads is None:
-        shipped = shipped_heads(loaded.fingerprint)
-        if shipped is None:
-            raise SettingError("heads", f"no heads are shipped for {loaded.name}: give heads (or a scored run)")
-        heads = str(shipped)
-    scorer = Scorer(loaded, heads, max_length=max_length)
+def explain_text(scorer: Scorer, text: str) -> list[TokenInfluence]:
+    """Every token of `text` with its loss under the full model, with the scorer's heads masked,
+    and the difference (Scorer.token_losses: the scoring pass, token by token)."""
     ids = scorer.tokenize([text])[0]
     if len(ids) < 2:
-        raise ValueError("explain: the document has fewer than 2 tokens")
-    base, masked = token_losses(scorer, ids)
-    tokens = _token_strings(loaded.tokenizer, text, ids)
+        raise SettingError("text", "the document has fewer than 2 tokens: nothing to explain")
+    base, masked = scorer.token_losses(ids)
+    tokens = _token_strings(scorer.tokenizer, text, ids)
     out = [TokenInfluence(tokens[0], None, None, None)]
     out += [TokenInfluence(t, b, m, m - b) for t, b, m in zip(tokens[1:], base, masked, strict=True)]
     return out

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import html
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from attention_influence.config import Fields
+from attention_influence.config import Fields, ModelSettings
 from attention_influence.corpus.writers import atomic_write_bytes
 from attention_influence.errors import RunError
 from attention_influence.models import LoadedModel
@@ -441,17 +441,15 @@ def build_report(
 def write_report(
     out: str,
     heads_file: str | None = None,
-    model: LoadedModel | str | None = None,
+    model: LoadedModel | ModelSettings | None = None,
     *,
     use_model: bool = True,
-    device: str = "auto",
-    dtype: str = "auto",
     control_docs: int = 32,
     seed: int = 0,
     progress: bool = False,
 ) -> str:
-    """Write DIR/report.html; returns its path. With `use_model`, `model` (a LoadedModel, or the
-    run's model loaded from its manifest when None) writes the explain page of every listed
+    """Write DIR/report.html; returns its path. With `use_model`, `model` (a LoadedModel, or loader
+    settings for the run's model, see `run_model`) writes the explain page of every listed
     document and the random-heads control (`control_docs` per domain, 0: none), both cached."""
     from attention_influence.reports.control import compute_control
     from attention_influence.reports.pages import Listed, write_pages
@@ -465,7 +463,7 @@ def write_report(
     control = None
     without_model, control_missing = "--no-model", "rendered with --no-model"
     if use_model:
-        loaded = run_model(manifest, model, device, dtype)
+        loaded = run_model(manifest, model)
         heads = [tuple(h) for h in manifest["heads"]]
         docs = []
         for v, i in listed_documents(views):
@@ -493,14 +491,17 @@ def write_report(
     return path
 
 
-def run_model(
-    manifest: dict, model: LoadedModel | str | None, device: str = "auto", dtype: str = "auto"
-) -> LoadedModel:
-    """The run's model: `model` when it is a LoadedModel with the run's weights, else the model
-    the manifest names, loaded; RunError when the weights are not the ones the run scored with."""
-    from attention_influence.models import load_model
+def run_model(manifest: dict, model: LoadedModel | ModelSettings | None) -> LoadedModel:
+    """The run's model: `model` when it is a LoadedModel with the run's weights, else loaded with
+    the settings `model` (their `model` None: the one the manifest names); RunError when the
+    weights are not the ones the run scored with."""
+    from attention_influence.models import load
 
-    loaded = model if isinstance(model, LoadedModel) else load_model(model or manifest["model"]["name"], device, dtype)
+    if isinstance(model, LoadedModel):
+        loaded = model
+    else:
+        settings = model or ModelSettings()
+        loaded = load(settings if settings.model else replace(settings, model=manifest["model"]["name"]))
     if loaded.fingerprint != manifest["model"]["fingerprint"]:
         raise RunError(
             f"{loaded.name} is not the model this run was scored with (fingerprint {loaded.fingerprint}, the run's "

@@ -9,13 +9,13 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+from attention_influence.config import MAX_DEFAULT_LENGTH
 from attention_influence.corpus.writers import atomic_write_bytes
 from attention_influence.models import LoadedModel
 from attention_influence.progress import Progress
-from attention_influence.reports.explain import TokenInfluence, explain, render_html
+from attention_influence.reports.explain import TokenInfluence, explain_text, render_html
 from attention_influence.runs.rundir import EXPLAIN, RunDir
-
-DEFAULT_WINDOW = 4096  # tokens explained when the run has no max_length
+from attention_influence.scoring import Scorer
 
 
 @dataclass(frozen=True)
@@ -44,13 +44,13 @@ def first_window(text: str, tokenizer, tokens: int) -> str:
     return text if len(offsets) <= tokens else text[: offsets[tokens - 1][1]]
 
 
-def token_influence(rundir: RunDir, loaded: LoadedModel, heads: list, window: int, doc: Listed) -> list[TokenInfluence]:
+def token_influence(rundir: RunDir, scorer: Scorer, doc: Listed) -> list[TokenInfluence]:
     """The tokens of the document's first window with both losses: from the cache, else computed."""
-    name = f"explain/{doc.text_hash}-{_key(loaded, heads, window)}"
+    name = f"explain/{doc.text_hash}-{_key(scorer.loaded, scorer.heads, scorer.max_length)}"
     cached = rundir.read_cache(name)
     if isinstance(cached, list):
         return [TokenInfluence(*t) for t in cached]
-    tokens = explain(first_window(doc.text, loaded.tokenizer, window - 1), loaded, heads, max_length=window)
+    tokens = explain_text(scorer, first_window(doc.text, scorer.tokenizer, scorer.max_length - 1))
     rundir.write_cache(name, [list(t) for t in tokens])
     return tokens
 
@@ -58,13 +58,15 @@ def token_influence(rundir: RunDir, loaded: LoadedModel, heads: list, window: in
 def write_pages(
     rundir: RunDir, loaded: LoadedModel, heads: list, window: int | None, docs: list[Listed], progress: bool = False
 ) -> dict[str, str]:
-    """Write the explain page of each document; returns {text_hash: link relative to the report}."""
-    window = window or DEFAULT_WINDOW
+    """Write the explain page of each document (one Scorer for all of them, the run's heads and
+    window); returns {text_hash: link relative to the report}."""
+    window = window or MAX_DEFAULT_LENGTH
     links: dict[str, str] = {}
     unique = list({doc.text_hash: doc for doc in docs}.values())
+    scorer = Scorer(loaded, heads, max_length=min(window, loaded.max_context)) if unique else None
     with Progress("explain pages", total=len(unique), enabled=progress) as bar:
         for doc in unique:
-            tokens = token_influence(rundir, loaded, heads, window, doc)
+            tokens = token_influence(rundir, scorer, doc)
             page = render_html(tokens, title=f"Token-level influence: {doc.label}")
             back = (
                 '<p><a href="../report.html">back to the report</a> · the first '

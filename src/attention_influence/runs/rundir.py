@@ -45,6 +45,7 @@ from attention_influence.corpus.writers import (
 from attention_influence.errors import RunError
 from attention_influence.runs import sources
 from attention_influence.runs.lock import Lock, holding, live_lease
+from attention_influence.runs.summary import merge_summaries
 
 FORMAT = 2  # the layout version written in run.json
 MANIFEST, HEADS, SCORES, ERRORS, SUMMARY = "run.json", "heads.json", "scores", "errors.jsonl", "summary.json"
@@ -426,27 +427,3 @@ def _read_jsonl(uri: str) -> list[dict]:
             return [json.loads(line) for line in f.read().splitlines() if line.strip()]
     except FileNotFoundError:
         return []
-
-
-SUMMED = ("records", "scored", "unscored", "errors", "tokens", "resumed_chunks", "resumed_tokens", "real_tokens")
-SUMMED += ("padded_tokens", "busy_seconds")
-
-
-def merge_summaries(parts: list[dict]) -> dict:
-    """Shard summaries added up: counts summed, reasons and flags merged, the longest time and
-    the largest peak memory kept."""
-    total: dict = {key: 0 for key in SUMMED} | {"reasons": {}, "flags": {}, "seconds": 0.0, "peak_memory_bytes": 0}
-    for part in parts:
-        for key in SUMMED:
-            total[key] += part.get(key, 0) or 0
-        for key in ("reasons", "flags"):
-            for name, count in (part.get(key) or {}).items():
-                total[key][name] = total[key].get(name, 0) + count
-        total["seconds"] = max(total["seconds"], part.get("seconds", 0.0))
-        total["peak_memory_bytes"] = max(total["peak_memory_bytes"], part.get("peak_memory_bytes", 0))
-    new_tokens = total["tokens"] - total["resumed_tokens"]
-    total["tokens_per_second"] = new_tokens / total["seconds"] if total["seconds"] else 0.0
-    total["padding_fraction"] = 1 - total["real_tokens"] / total["padded_tokens"] if total["padded_tokens"] else 0.0
-    total["busy_fraction"] = min(1.0, total["busy_seconds"] / total["seconds"]) if total["seconds"] else 0.0
-    total["shards"] = len(parts)
-    return total

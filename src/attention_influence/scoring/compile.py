@@ -27,6 +27,15 @@ def is_out_of_memory(err: BaseException) -> bool:
     )
 
 
+RECOMPILE_LIMIT = 64  # graphs per function: one per (rows, doubled or not, masked or not); dynamo's default is 8
+
+
+def allow_graphs_per_shape() -> None:
+    """Raise dynamo's process-wide recompile limit to RECOMPILE_LIMIT (never lower it): compiled
+    layers and flex attention build a graph per batch shape."""
+    torch._dynamo.config.recompile_limit = max(torch._dynamo.config.recompile_limit, RECOMPILE_LIMIT)
+
+
 class CompiledLayers:
     """The model's decoder layers, compiled with `options` (torch.compile keyword arguments)."""
 

@@ -7,19 +7,29 @@ from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pyarrow as pa
-import pyarrow.compute as pc
 
 from attention_influence.config import GuardSettings, SelectSettings, select_settings
 from attention_influence.errors import RunError
 from attention_influence.progress import Progress
 from attention_influence.runs.rundir import EXCLUDED, SELECTION, RunDir
-from attention_influence.selection.documents import ADDED_PREFIX, write_documents, write_selected  # noqa: F401
-from attention_influence.selection.guard import active_rules, excluded_mask, needed_columns
-from attention_influence.selection.thresholds import EXCLUDED_SCHEMA, domain_cuts, has_column, quota, selected_rows
+from attention_influence.selection.cut import (
+    EXCLUDED_SCHEMA,
+    DomainCut,
+    cut_tables,
+    domain_cuts,
+    file_tables,
+    has_column,
+    memory_tables,
+    selected_rows,
+)
+from attention_influence.selection.documents import write_documents
+from attention_influence.selection.guard import active_rules, guard_verdicts, needed_columns
 
 
 @dataclass
 class DomainSelection:
+    """A domain's line of selection.json."""
+
     documents: int  # scored documents (the fraction is taken of these)
     selected: int
     tokens: int
@@ -30,27 +40,10 @@ class DomainSelection:
     eligible: int = 0  # documents the guard let through to the ranking
     excluded: dict[str, int] = field(default_factory=dict)  # guard rule -> documents it excluded
 
-
-def rank_domain(
-    scores: np.ndarray,
-    ids: np.ndarray,
-    tokens: np.ndarray,
-    fraction: float,
-    by: str,
-    documents: int | None = None,
-    total_tokens: int | None = None,
-) -> np.ndarray:
-    """Indices of the selected rows: best score first, ties broken by id (deterministic). The
-    fraction is of `documents` (or `total_tokens`) when given: a domain whose other documents
-    the guard excluded keeps as many as if they were there, when enough are eligible."""
-    order = np.lexsort((ids, -scores))
-    if by == "docs":
-        keep = min(quota(fraction, len(order) if documents is None else documents), len(order))
-    else:
-        total = int(tokens.sum()) if total_tokens is None else total_tokens
-        before = np.cumsum(tokens[order]) - tokens[order]  # tokens already kept before this document
-        keep = int(np.count_nonzero(before < fraction * total - 1e-9)) if len(order) else 0
-    return order[:keep]
+    @classmethod
+    def of(cls, cut: DomainCut, selected: int, selected_tokens: int) -> DomainSelection:
+        shared = {f.name: getattr(cut, f.name) for f in fields(cls) if hasattr(cut, f.name)}
+        return cls(**shared | {"selected": selected, "selected_tokens": selected_tokens})
 
 
 def _missing_columns(rundir: RunDir, files: list[str], guard: GuardSettings) -> None:
@@ -84,62 +77,58 @@ def select(
     attninf_* columns added, each checked against the text that was scored); the folder is
     swapped in whole, so a failed selection leaves the previous one as it was."""
     settings = settings or select_settings(**options)
-    guard = settings.guard
     rundir = RunDir(out)
     with rundir.exclusive("select"):
         manifest = rundir.manifest()
         rundir.check_complete()
         rundir.check_sources()
         files = rundir.parts()
-        _missing_columns(rundir, files, guard)
-        with Progress("select", total=2 * len(files), unit="file read", enabled=progress) as bar:  # two passes
-            cuts = domain_cuts(files, settings.fraction, settings.by, guard)  # pass 1: scores only
-            bar.update(len(files))
-            if not cuts:
-                errors = len(rundir.errors())
-                raise RunError(
-                    f"nothing to select: no document of {rundir.uri} has a score ({errors:,} records without one "
-                    f"are listed in {rundir.file('errors.jsonl')})"
-                )
-            with rundir.excluded_writer(EXCLUDED_SCHEMA) as write_excluded:
-                selected = selected_rows(files, cuts, settings.by, guard, write_excluded)  # pass 2: the kept rows
-            bar.update(len(files))
-        kept: dict[str, tuple[int, int]] = {}
-        if selected.num_rows:
-            for group in (
-                selected.group_by("domain").aggregate([("n_tokens", "count"), ("n_tokens", "sum")]).to_pylist()
-            ):
-                kept[group["domain"]] = (group["n_tokens_count"], group["n_tokens_sum"])
-        domains = {
-            name: DomainSelection(
-                c.documents,
-                kept.get(name, (0, 0))[0],
-                c.tokens,
-                kept.get(name, (0, 0))[1],
-                c.threshold,
-                c.mean_score,
-                c.mean_repetition,
-                c.eligible,
-                c.excluded,
-            )
-            for name, c in cuts.items()
-        }
-        total = {
-            key: sum(getattr(d, key) for d in domains.values())
-            for key in ("documents", "selected", "tokens", "selected_tokens", "eligible")
-        }
-        total["excluded"] = {
-            rule.name: sum(d.excluded[rule.name] for d in domains.values()) for rule in active_rules(guard)
-        }
-        report = asdict(settings) | {
-            "domains": {name: asdict(d) for name, d in domains.items()},
-            "total": total,
-            "excluded_file": rundir.file(EXCLUDED),
-        }
+        _missing_columns(rundir, files, settings.guard)
+        with (
+            Progress("select", total=2 * len(files), unit="file read", enabled=progress) as bar,
+            rundir.excluded_writer(EXCLUDED_SCHEMA) as write_excluded,
+        ):
+            cuts, selected = _cut(rundir, files, settings, write_excluded, bar)
+        report = selection_report(settings, cuts, selected) | {"excluded_file": rundir.file(EXCLUDED)}
         if write_documents:
             report["files"] = _write_documents(rundir, manifest, selected, report)
         rundir.write_json(SELECTION, report)
     return report
+
+
+def _cut(rundir: RunDir, files: list[str], settings: SelectSettings, write_excluded, bar: Progress):
+    """Both passes of the cut over the run's score files, the bar moved by each (a file read)."""
+
+    def tables(columns):
+        for table in file_tables(files)(columns):
+            yield table
+            bar.update(1)
+
+    cuts = domain_cuts(tables, settings.fraction, settings.by, settings.guard)  # pass 1: scores only
+    if not cuts:
+        errors = len(rundir.errors())
+        raise RunError(
+            f"nothing to select: no document of {rundir.uri} has a score ({errors:,} records without one "
+            f"are listed in {rundir.file('errors.jsonl')})"
+        )
+    return cuts, selected_rows(tables, cuts, settings.by, settings.guard, write_excluded)  # pass 2: the kept rows
+
+
+def selection_report(settings: SelectSettings, cuts: dict[str, DomainCut], selected: pa.Table) -> dict:
+    """selection.json's content: the settings, per domain its counts and cut, and the totals."""
+    kept: dict[str, tuple[int, int]] = {}
+    if selected.num_rows:
+        for group in selected.group_by("domain").aggregate([("n_tokens", "count"), ("n_tokens", "sum")]).to_pylist():
+            kept[group["domain"]] = (group["n_tokens_count"], group["n_tokens_sum"])
+    domains = {name: DomainSelection.of(cut, *kept.get(name, (0, 0))) for name, cut in cuts.items()}
+    total = {
+        key: sum(getattr(d, key) for d in domains.values())
+        for key in ("documents", "selected", "tokens", "selected_tokens", "eligible")
+    }
+    total["excluded"] = {
+        rule.name: sum(d.excluded[rule.name] for d in domains.values()) for rule in active_rules(settings.guard)
+    }
+    return asdict(settings) | {"domains": {name: asdict(d) for name, d in domains.items()}, "total": total}
 
 
 def _write_documents(rundir: RunDir, manifest: dict, selected, report: dict) -> list[str]:
@@ -167,17 +156,16 @@ def guard_of(selection: dict) -> GuardSettings:
 
 
 def selected_mask(table: pa.Table, selection: dict) -> np.ndarray:
-    """Which rows of `table` (one domain's valid scores) a selection kept (it is deterministic)."""
-    eligible = np.flatnonzero(~excluded_mask(table, guard_of(selection)))
-    picked = rank_domain(
-        table["score"].to_numpy()[eligible],
-        table["id"].to_numpy(zero_copy_only=False).astype(str)[eligible],
-        table["n_tokens"].to_numpy()[eligible],
-        selection["fraction"],
-        selection["by"],
-        documents=table.num_rows,
-        total_tokens=int(pc.sum(table["n_tokens"]).as_py() or 0),
-    )
+    """Which rows of `table` (valid scores of one or more domains) a selection (selection.json)
+    kept: the same cut, computed again on these rows (it is deterministic)."""
+    guard = guard_of(selection)
+    cuts, _ = cut_tables(memory_tables(table), selection["fraction"], selection["by"], guard)
     mask = np.zeros(table.num_rows, dtype=bool)
-    mask[eligible[picked]] = True
+    eligible = guard_verdicts(table, guard)[0] < 0
+    scores = table["score"].to_numpy(zero_copy_only=False)
+    ids = table["id"].to_numpy(zero_copy_only=False).astype(str)
+    domains = table["domain"].to_numpy(zero_copy_only=False)
+    for name, cut in cuts.items():
+        rows = np.flatnonzero(eligible & (domains == name))
+        mask[rows] = cut.keeps(scores[rows], ids[rows])
     return mask
