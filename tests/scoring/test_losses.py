@@ -56,3 +56,21 @@ def test_per_token_losses_add_up_to_the_segment_sums() -> None:
         tokens = scorer.loss_head.target_losses(torch.tensor([ids]), torch.ones(1, len(ids), dtype=torch.long))
         assert tokens.shape == (1, len(ids) - 1)
         assert tokens.sum().item() / (len(ids) - 1) == pytest.approx(result.loss_base, rel=1e-5)
+
+
+def test_a_large_vocabulary_is_scored_in_chunks_equal_to_the_full_logits() -> None:
+    """Gemma-3's 262,144-token vocabulary: the LM head runs on a few rows at a time (never the
+    batch's (tokens x vocabulary) float32 logits at once), and the losses are the model's own."""
+    import torch.nn.functional as F
+
+    model = tiny_model("gemma3", vocab_size=262_144, max_position_embeddings=64)
+    loaded = LoadedModel(model, SimpleNamespace(pad_token_id=0), "tiny", "tiny", torch.device("cpu"), torch.float32)
+    scorer = Scorer(loaded, [(1, 0)], max_length=32, chunk_tokens=7)
+    assert scorer.loss_head.split and scorer.loss_head.chunk_tokens == 7
+    rng = random.Random(1)
+    docs = [[rng.randrange(1, 262_144) for _ in range(n)] for n in (30, 17, 2)]
+    for ids, result in zip(docs, scorer.score_token_lists(docs), strict=True):
+        with torch.no_grad():
+            logits = model(input_ids=torch.tensor([ids])).logits[0, :-1].float()
+        expected = F.cross_entropy(logits, torch.tensor(ids[1:])).item()
+        assert result.loss_base == pytest.approx(expected, rel=1e-5)

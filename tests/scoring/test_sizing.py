@@ -79,7 +79,7 @@ class BudgetScorer(Scorer):
     failed: list[int]
 
     def _losses(self, rows, segments):
-        width = self.row_length if self.pack else max(len(segments[row[0]]) for row in rows)
+        width = self.row_length if self.pack else max(len(segments[row[0]].ids) for row in rows)
         if len(rows) * width > self.budget:
             self.failed.append(len(rows))
             raise torch.OutOfMemoryError(f"CUDA out of memory: {len(rows)} rows of {width}")

@@ -19,7 +19,7 @@ from attention_influence.masking import mask_heads, validate_heads
 from attention_influence.models import LoadedModel
 from attention_influence.scoring import sizing
 from attention_influence.scoring.compile import is_out_of_memory
-from attention_influence.scoring.packing import Batch, build_batch, pack_rows, plan_batches
+from attention_influence.scoring.packing import Batch, Window, build_batch, pack_rows, plan_batches
 from attention_influence.scoring.prepared import PreparedModel, prepare
 from attention_influence.scoring.shared_prefix import doubled_batch, first_masked_layer
 
@@ -44,6 +44,34 @@ def split_windows(ids: Sequence[int], max_length: int) -> list[Sequence[int]]:
         return [ids]
     stride = max_length - 1
     return [ids[start : start + max_length] for start in range(0, len(ids) - 1, stride)]
+
+
+def document_windows(ids: Sequence[int], max_length: int, bos: int | None = None) -> list[Window]:
+    """The windows a document is scored in (`split_windows`); when the document starts with the
+    model's BOS token `bos` (the tokenizer adds one: Gemma, Llama-3), every later window starts
+    with it too, as the model was trained to see text, and its first target (the token after the
+    BOS, predicted in the window before) is context only. Every token after the first is still
+    predicted exactly once."""
+    if bos is None or len(ids) <= max_length or ids[0] != bos:
+        return [Window(w) for w in split_windows(ids, max_length)]
+    windows, end = [Window(ids[:max_length])], max_length  # targets ids[1:end] are scored
+    while end < len(ids):
+        window = [bos, *ids[end - 1 : end + max_length - 2]]  # ids[end - 1]: the context token
+        windows.append(Window(window, skip=1))
+        end += max_length - 2
+    return windows
+
+
+def bos_token(tokenizer) -> int | None:
+    """The BOS id the tokenizer puts in front of every text (None when it puts none)."""
+    bos = getattr(tokenizer, "bos_token_id", None)
+    if bos is None or not callable(tokenizer):
+        return None
+    try:
+        ids = tokenizer(["a"], add_special_tokens=True)["input_ids"][0]
+    except Exception:  # noqa: BLE001 - a tokenizer that cannot say: no BOS handling
+        return None
+    return bos if ids and ids[0] == bos else None
 
 
 def influence(loss_base: float, loss_masked: float) -> tuple[float | None, str | None]:
@@ -95,6 +123,7 @@ class Scorer:
         if batch_tokens is not None and (isinstance(batch_tokens, bool) or batch_tokens < 1):
             raise SettingError("batch_tokens", f"must be at least 1, got {batch_tokens}")
         self.truncate = truncate
+        self.bos = bos_token(self.tokenizer)
         self.shared_prefix = shared_prefix
         self.first_layer = first_masked_layer(self.heads)
         # packed rows hold any window and at least one more token (a row is then always "packed": one mask
@@ -201,7 +230,7 @@ class Scorer:
         each): through the same windows and the same shared-prefix pass as its score."""
         base: list[float] = []
         masked: list[float] = []
-        for window in split_windows(list(ids), self.max_length):
+        for window, skip in document_windows(list(ids), self.max_length, self.bos):
             input_ids = torch.as_tensor([window], dtype=torch.long, device=self.device)  # (1, T)
             mask = torch.ones_like(input_ids)
             self.prepared.check_active()
@@ -212,8 +241,8 @@ class Scorer:
                 with mask_heads(self.model, self.heads):
                     masked_row = self.loss_head.target_losses(input_ids, mask)
                 both = torch.cat([self.loss_head.target_losses(input_ids, mask), masked_row])
-            base += both[0].tolist()
-            masked += both[1].tolist()
+            base += both[0, skip:].tolist()
+            masked += both[1, skip:].tolist()
         return base, masked
 
     def _plan(self, segments: list[int], lengths: Sequence[int]) -> list[list[list[int]]]:
@@ -249,7 +278,7 @@ class Scorer:
                 raise
         if self.device.type == "cuda":
             torch.cuda.empty_cache()
-        width = self.row_length if self.pack else max(len(segments[row[0]]) for row in rows)
+        width = self.row_length if self.pack else max(len(segments[row[0]].ids) for row in rows)
         self.batch_tokens = max(self.max_length, len(rows) // 2 * width)  # later batches are planned smaller
         half = len(rows) // 2
         return self._split_on_oom(rows[:half], segments) + self._split_on_oom(rows[half:], segments)
@@ -263,19 +292,20 @@ class Scorer:
         and the tokens it scored (summed over the calls: every document, and every token fed to
         the model; a document too short to score counts with the first call)."""
         docs = list(docs)
-        segments: list[Sequence[int]] = []
+        segments: list[Window] = []
         owner: list[int] = []
         for index, ids in enumerate(docs):
             if len(ids) < 2:
                 continue
-            windows = [ids[: self.max_length]] if self.truncate else split_windows(ids, self.max_length)
+            truncated = [Window(ids[: self.max_length])]
+            windows = truncated if self.truncate else document_windows(ids, self.max_length, self.bos)
             segments.extend(windows)
             owner.extend([index] * len(windows))
         left = [0] * len(docs)  # segments still to score, per document
         for index in owner:
             left[index] += 1
         unreported = sum(1 for n in left if n == 0)  # nothing to score: done from the start
-        lengths = [len(s) for s in segments]
+        lengths = [len(s.ids) for s in segments]
         sums = torch.zeros(len(docs), 2, dtype=torch.float64)
         queue = deque(self._plan(list(range(len(segments))), lengths))
         while queue:

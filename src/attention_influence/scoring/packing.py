@@ -14,8 +14,21 @@ from __future__ import annotations
 import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import torch
+
+
+class Window(NamedTuple):
+    """A segment: token ids, of which the first `skip` targets are context only (a BOS put in front
+    of a later window of a document: the token after it was predicted in the window before)."""
+
+    ids: Sequence[int]
+    skip: int = 0
+
+
+def _window(segment: Sequence[int] | Window) -> Window:
+    return segment if isinstance(segment, Window) else Window(segment)
 
 
 def pack_rows(lengths: Sequence[int], row_length: int) -> list[list[int]]:
@@ -83,29 +96,32 @@ class Batch:
         )
 
 
-def build_batch(rows: Sequence[Sequence[Sequence[int]]], pad_id: int, row_length: int | None, n_rows: int) -> Batch:
-    """`rows`: for each row, the segments (token lists, >= 2 tokens) it holds, in order.
+def build_batch(
+    rows: Sequence[Sequence[Sequence[int] | Window]], pad_id: int, row_length: int | None, n_rows: int
+) -> Batch:
+    """`rows`: for each row, the segments (token lists or Windows, >= 2 tokens) it holds, in order.
 
     Packed (`row_length` set): every row is `row_length` long, segments back to back, and the
     batch has `n_rows` rows (>= len(rows): the extra rows are filler). Padded (`row_length` None):
     one segment per row, right-padded to the longest; `n_rows` must equal len(rows)."""
     packed = row_length is not None
-    width = row_length if packed else max(len(row[0]) for row in rows)
+    rows = [[_window(seg) for seg in row] for row in rows]
+    width = row_length if packed else max(len(row[0].ids) for row in rows)
     ids = torch.full((n_rows, width), pad_id, dtype=torch.long)  # (R, T)
     positions = torch.zeros((n_rows, width), dtype=torch.long) if packed else None  # (R, T); filler tokens at 0
     mask = None if packed else torch.zeros((n_rows, width), dtype=torch.long)
     sources, segments, n_segments, real = [], [], 0, 0
     for r, row in enumerate(rows):
         start = 0
-        for seg in row:
+        for seg, skip in row:
             n = len(seg)
             ids[r, start : start + n] = torch.as_tensor(seg, dtype=torch.long)
             if packed:
                 positions[r, start : start + n] = torch.arange(n)
             else:
                 mask[r, :n] = 1
-            sources.append(torch.arange(r * width + start, r * width + start + n - 1))  # rows predicting a token
-            segments.append(torch.full((n - 1,), n_segments, dtype=torch.long))
+            sources.append(torch.arange(r * width + start + skip, r * width + start + n - 1))  # rows predicting a token
+            segments.append(torch.full((n - 1 - skip,), n_segments, dtype=torch.long))
             n_segments += 1
             real += n
             start += n
