@@ -212,14 +212,17 @@ def run(
     selection = selection or select_settings(**select_options, **guard_options)
     job = _Job(_inputs(inputs), str(out), score or build(ScoreSettings, **score_options),
                model_settings(model, model_options), engine, model if isinstance(model, LoadedModel) else None)  # fmt: skip
-    if heads is None and detect is not None and detect.sentences is not None:
+    detecting = heads is None and detect is not None and detect.sentences is not None
+    if detecting:
         from attention_influence.heads.detect import check_sentences
 
         check_sentences(detect.sentences)  # before the model loads
-    if job.loaded is None and (heads is None or engine.engine == "local"):
+    if job.loaded is None and (detecting or engine.engine == "local"):
         job.sources = find_sources(job.inputs, job.out)  # bad inputs fail before the model loads
         job.loaded = load(job.model)  # once, here: detection and scoring share it
     job.start()
+    if heads is None and not detecting:
+        heads = _shipped(job.loaded, job.model)
     plans: list = []
 
     def planned(plan) -> None:

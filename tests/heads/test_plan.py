@@ -22,8 +22,8 @@ SRC = Path(__file__).resolve().parents[2] / "src"
 @pytest.mark.parametrize(
     ("asked", "context", "tokens", "why"),
     [
-        (None, 8192, 4096, "the paper's 4,096, within the model's context of 8,192"),
-        (None, 2048, 2048, "the paper's 4,096, capped at the model's context of 2,048"),
+        (None, 8192, 4096, "the paper's 4,096 within the model's context of 8,192"),
+        (None, 2048, 2048, "the paper's 4,096 capped at the model's context of 2,048"),
         (10_000, 2048, 2048, "10,000 asked, capped at the model's context of 2,048"),
         (768, 2048, 768, "as asked"),
     ],
@@ -35,9 +35,9 @@ def test_probe_tokens_are_sized_for_the_model(asked, context, tokens, why):
 @pytest.mark.parametrize(
     ("device", "probes", "probes_why", "tokens", "tokens_why"),
     [
-        ("cuda", 800, "the paper's number", 4096, "the paper's 4,096, within the model's context of 8,192"),
+        ("cuda", 800, "the paper's number", 4096, "the paper's 4,096 within the model's context of 8,192"),
         ("cpu", 32, "the CPU default; the paper's 800 on a GPU", 768,
-         "the CPU default (the paper's 4,096 on a GPU), within the model's context of 8,192"),
+         "the CPU default, the paper's 4,096 on a GPU; within the model's context of 8,192"),
     ],
 )  # fmt: skip
 def test_a_detection_is_sized_for_the_device(device, probes, probes_why, tokens, tokens_why):

@@ -35,10 +35,10 @@ def detection_size(settings: DetectSettings, context: int, device: str) -> tuple
     default = PAPER_TOKENS if gpu else CPU_TOKENS
     asked = settings.probe_tokens
     if asked is None:
-        named = f"the paper's {PAPER_TOKENS:,}" if gpu else f"the CPU default (the paper's {PAPER_TOKENS:,} on a GPU)"
+        named = f"the paper's {PAPER_TOKENS:,}" if gpu else f"the CPU default, the paper's {PAPER_TOKENS:,} on a GPU;"
         if context < default:
-            return probes, probes_why, context, f"{named}, capped at the model's context of {context:,}"
-        return probes, probes_why, default, f"{named}, within the model's context of {context:,}"
+            return probes, probes_why, context, f"{named} capped at the model's context of {context:,}"
+        return probes, probes_why, default, f"{named} within the model's context of {context:,}"
     if asked > context:
         return probes, probes_why, context, f"{asked:,} asked, capped at the model's context of {context:,}"
     return probes, probes_why, asked, "as asked"
@@ -79,7 +79,7 @@ class DetectionPlan:
             f"  time     ≈ {duration(self.seconds)} on {self.device} (measured here: one {self.measured_tokens:,}-token "
             f"probe in {self.measured_seconds:.1f} s, scaled by FLOPs to {self.probe_tokens:,} tokens)"
         )
-        if self.seconds > LONG:
+        if self.seconds > LONG and (self.num_probes > CPU_PROBES or self.probe_tokens > CPU_TOKENS):
             shown.append(
                 f"  hint     --num-probes {CPU_PROBES} --probe-tokens {CPU_TOKENS} (the CPU default) is how the shipped "
                 "heads were found (seeds 0 and 1 select the same heads: docs/heads.md)"

@@ -26,9 +26,11 @@ def plot_scores(report: dict, path: str) -> None:
     ax.set_xticks(range(heads))
     ax.set_yticks(range(0, layers, max(1, layers // 16)))
     probes = report.get("probes", {})
+    model = str(report.get("model", ""))
+    model = model if len(model) <= 40 else "…" + model[-39:]  # a long path: its end names the model
     ax.set_title(
         f"retrieval score ({len(report['selected'])} selected, red)\n"
-        f"{report.get('model', '')}, {probes.get('solved', '?')}/{probes.get('num_probes', '?')} probes solved",
+        f"{model}, {probes.get('solved', '?')}/{probes.get('num_probes', '?')} probes solved",
         fontsize=8,
     )
     fig.colorbar(image, ax=ax, fraction=0.05, pad=0.02)
