@@ -3,6 +3,7 @@ import random
 
 import pytest
 
+from attention_influence.errors import SettingError
 from attention_influence.heads.probes import (
     INSTRUCTION,
     KEY_LENGTH,
@@ -65,5 +66,7 @@ def test_split_sentences_keeps_plain_sentences():
 
 @pytest.mark.slow
 def test_budget_too_small_is_refused(embedded, pool):
-    with pytest.raises(ValueError, match="too small"):
+    """A setting error naming --probe-tokens (the CLI shows it as a clean error, not a traceback)."""
+    with pytest.raises(SettingError, match="too small for a 3-shot retrieval probe") as err:
         ProbeBuilder(embedded.tokenizer, pool, 100).build(random.Random(0))
+    assert err.value.setting == "probe_tokens"

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from attention_influence.errors import SettingError
+
 INSTRUCTION = (
     "Please extract the value corresponding to the specified key from the following JSON object. "
     "Output only the value of the corresponding key and nothing else. The JSON data is as follows: "
@@ -138,7 +140,11 @@ class ProbeBuilder:
             probe = self._build(rng)
             if probe is not None:
                 return probe
-        raise ValueError(f"--probe-tokens {self.max_tokens} is too small for a {SHOTS}-shot retrieval probe")
+        raise SettingError(
+            "probe_tokens",
+            f"{self.max_tokens} is too small for a {SHOTS}-shot retrieval probe with this tokenizer and these "
+            "sentences (its keys and values take more tokens): give more",
+        )
 
     def _build(self, rng: random.Random) -> Probe | None:
         order = iter(rng.sample(range(len(self.sentences)), len(self.sentences)))
