@@ -36,7 +36,7 @@ from attention_influence.runs.rundir import RunDir
 from attention_influence.runs.schema import SCORE_SCHEMA, text_hash
 from attention_influence.runs.sources import describe
 from attention_influence.selection import select
-from attention_influence.selection.guard import guard_reasons
+from attention_influence.selection.guard import RULES, guard_reasons
 
 REPO = Path(__file__).resolve().parents[1]
 CALIBRATION = REPO / "tests" / "fixtures" / "calibration"
@@ -209,8 +209,7 @@ def real_text_rates(data: Path) -> None:
         "npm functions (JavaScript)": npm_functions(),
     }
     settings = GuardSettings()
-    rules = [("templated_lines", "max_templated_lines"), ("list_lines", "max_list_lines")]
-    rules += [("field_lines", "max_field_lines"), ("digit_share", "max_digit_share"), ("repetition", "max_repetition")]
+    rules = [(rule.column, rule.setting) for rule in RULES if rule.comparison == ">"]  # the text rules
     print("\n## real text excluded by the structure rules (share of documents)")
     print("| population | documents | " + " | ".join(c for c, _ in rules) + " | any |")
     print("|---|---:|" + "---:|" * (len(rules) + 1))

@@ -91,7 +91,6 @@ BAD_OPTIONS = [  # (command, flag, value, what the error says after the flag)
     ("run", "--guard-min-tokens", "-1", "must be an integer >= 0, got -1"),
     ("run", "--guard-max-templated", "1.5", "must be a number in [0, 1], got 1.5"),
     ("run", "--guard-max-list", "-0.1", "must be a number in [0, 1], got -0.1"),
-    ("run", "--guard-min-loss", "-0.5", "must be a finite number >= 0, got -0.5"),
     ("score", "--max-length", "0", "must be an integer >= 16, got 0"),
     ("score", "--max-length", "2", "must be an integer >= 16, got 2"),
     ("score", "--max-length", "100000", "must be an integer in [16, 8192] (the model's context), got 100000"),

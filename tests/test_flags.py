@@ -157,12 +157,11 @@ SELECT_FLAGS = [
     ("--output-layout", "hf", _selection(lambda s: s.output_layout == "hf")),
     ("--no-guard", None, _selection(lambda s: not s.guard.enabled)),
     ("--guard-min-tokens", "5", _selection(lambda s: s.guard.min_tokens == 5)),
-    ("--guard-max-templated", "0.61", _selection(lambda s: s.guard.max_templated_lines == 0.61)),
-    ("--guard-max-list", "0.62", _selection(lambda s: s.guard.max_list_lines == 0.62)),
-    ("--guard-max-fields", "0.63", _selection(lambda s: s.guard.max_field_lines == 0.63)),
+    ("--guard-max-templated", "0.61", _selection(lambda s: s.guard.max_templated_text == 0.61)),
+    ("--guard-max-list", "0.62", _selection(lambda s: s.guard.max_list_text == 0.62)),
+    ("--guard-max-fields", "0.63", _selection(lambda s: s.guard.max_field_text == 0.63)),
     ("--guard-max-digits", "0.64", _selection(lambda s: s.guard.max_digit_share == 0.64)),
     ("--max-repetition", "0.65", _selection(lambda s: s.guard.max_repetition == 0.65)),
-    ("--guard-min-loss", "0.25", _selection(lambda s: s.guard.min_loss_base == 0.25)),
 ]
 DETECT_FLAGS = [
     ("--sentences", "SENTENCES", lambda got: got["settings"].sentences.endswith("sentences.txt")),

@@ -60,12 +60,11 @@ EXAMPLES = {
 FLAGS = {"inputs": "CORPUS", "out": "--out", "fields": "--text-field"}  # settings whose flag is not --name
 GUARD_FLAGS = {  # GuardSettings field -> its flag on select and run
     "min_tokens": "--guard-min-tokens",
-    "max_templated_lines": "--guard-max-templated",
-    "max_list_lines": "--guard-max-list",
-    "max_field_lines": "--guard-max-fields",
+    "max_templated_text": "--guard-max-templated",
+    "max_list_text": "--guard-max-list",
+    "max_field_text": "--guard-max-fields",
     "max_digit_share": "--guard-max-digits",
     "max_repetition": "--max-repetition",
-    "min_loss_base": "--guard-min-loss",
 }
 FLAGS |= GUARD_FLAGS | {"guard": "--no-guard"}
 
@@ -242,17 +241,15 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
     d = GuardSettings()
     help_of = {
         "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens})",
-        "max_templated_lines": "exclude documents whose share of lines repeating an earlier line's template is above "
-        f"X (default: {d.max_templated_lines})",
-        "max_list_lines": f"exclude documents whose share of list-item lines is above X (default: {d.max_list_lines})",
-        "max_field_lines": "exclude documents whose share of text in short 'label: value' lines is above X "
-        f"(default: {d.max_field_lines})",
+        "max_templated_text": "exclude documents whose share of text in lines repeating an earlier line's structure "
+        f"is above X (default: {d.max_templated_text})",
+        "max_list_text": f"exclude documents whose share of text in list items is above X (default: {d.max_list_text})",
+        "max_field_text": "exclude documents whose share of text in short 'label: value' lines is above X "
+        f"(default: {d.max_field_text})",
         "max_digit_share": "exclude documents whose share of digits among letters and digits is above X "
         f"(default: {d.max_digit_share})",
         "max_repetition": "exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is "
         f"above X (default: {d.max_repetition})",
-        "min_loss_base": "exclude documents whose base loss (nats/token) is below X: the model already predicts "
-        f"them (default: {d.min_loss_base}, for SmolLM2-135M; lower it for larger models)",
     }
     for name, flag in GUARD_FLAGS.items():
         kind = int if name == "min_tokens" else float
@@ -435,14 +432,15 @@ def _print_selection(report: dict) -> None:
 
     print(
         f"{'domain':<16}{'docs':>8}{'excluded':>10}{'kept':>8}{'tokens':>12}{'kept tok':>12}{'threshold':>11}"
-        f"{'mean score':>12}{'mean rep':>10}"
+        f"{'mean score':>12}{'mean rep':>10}{'as unguarded':>14}"
     )
     for domain, d in report["domains"].items():
         excluded = sum(d.get("excluded", {}).values())
+        overlap = (d.get("without_guard") or {}).get("overlap")
         print(
             f"{domain:<16}{d['documents']:>8}{excluded:>10}{d['selected']:>8}{d['tokens']:>12,}"
             f"{d['selected_tokens']:>12,}{fmt(d['threshold'], '.4f'):>11}{fmt(d.get('mean_score'), '.4f'):>12}"
-            f"{fmt(d.get('mean_repetition'), '.3f'):>10}"
+            f"{fmt(d.get('mean_repetition'), '.3f'):>10}{fmt(overlap, '.1%'):>14}"
         )
     guard = report.get("guard") or {}
     if not guard.get("enabled"):
@@ -451,6 +449,12 @@ def _print_selection(report: dict) -> None:
     counts = {rule: n for rule, n in report["total"].get("excluded", {}).items() if n}
     reasons = ", ".join(f"{rule} {n:,}" for rule, n in counts.items()) or "none"
     print(f"guard: excluded before ranking: {reasons}; each with its reason in {report.get('excluded_file')}")
+    cost = report["total"].get("without_guard")
+    if cost and cost["selected"]:
+        print(
+            f"guard: the selection holds {cost['kept']:,} of the {cost['selected']:,} documents it would hold without "
+            f"the guard ({cost['overlap']:.1%}); {cost['excluded']:,} of those were excluded"
+        )
 
 
 def _print_score(summary) -> None:

@@ -228,24 +228,24 @@ def _flag(name: str, value: Any) -> None:
 class GuardSettings:
     """The selection guard (docs/guard.md, METHOD.md section 7): documents whose text can be
     copied from structure earlier in the document are excluded before ranking, each with its
-    reason. Thresholds were measured on tests/fixtures/calibration; a rule is off at its neutral
-    value (min_tokens 0, min_loss_base 0, a max_* at 1); `enabled=False` turns every rule off."""
+    reason. Every threshold is a share of the text (or a token count): none depends on the
+    selector model's loss scale or on the language. Measured on whole documents of both sides
+    (bench/fidelity.py); a rule is off at its neutral value (min_tokens 0, a max_* at 1);
+    `enabled=False` turns every rule off."""
 
     enabled: bool = True
     min_tokens: int = 64  # tokens; the relative rise of a few dozen tokens is mostly noise
-    max_templated_lines: float = 0.45  # share of lines repeating an earlier line's template
-    max_list_lines: float = 0.5  # share of lines that are list items, not sentences
-    max_field_lines: float = 0.5  # share of the text in short "label: value" lines
+    max_templated_text: float = 0.55  # share of the text in lines repeating an earlier line's structure
+    max_list_text: float = 0.55  # share of the text in list items, not sentences
+    max_field_text: float = 0.25  # share of the text in short "label: value" lines
     max_digit_share: float = 0.5  # share of letters and digits that are digits
-    max_repetition: float = 0.3  # Gopher's duplicate word n-gram character fraction
-    min_loss_base: float = 0.8  # nats/token (SmolLM2-135M scale): the model already predicts the text
+    max_repetition: float = 0.45  # Gopher's duplicate word n-gram character fraction (a text written twice: 0.5)
 
     def __post_init__(self) -> None:
         _flag("guard", self.enabled)
         _integer("min_tokens", self.min_tokens, 0)
-        for name in ("max_templated_lines", "max_list_lines", "max_field_lines", "max_digit_share", "max_repetition"):
+        for name in ("max_templated_text", "max_list_text", "max_field_text", "max_digit_share", "max_repetition"):
             _fraction(name, getattr(self, name), closed_low=True)
-        _number("min_loss_base", self.min_loss_base, 0)
 
 
 BY = ("docs", "tokens")

@@ -15,7 +15,7 @@ from attention_influence.runs.schema import text_hash
 from attention_influence.selection import select
 from tests.runs.fake import fake_run, score_rows
 
-FINE = dict(repetition=0.0, templated_lines=0.0, list_lines=0.0, field_lines=0.0, digit_share=0.0)
+FINE = dict(repetition=0.0, templated_text=0.0, list_text=0.0, field_text=0.0, digit_share=0.0)
 
 
 def _corpus(folder, texts: dict[str, list[str]]) -> dict[str, str]:
@@ -124,11 +124,9 @@ def test_cli_prints_a_table_and_writes_json(two_runs, tmp_path, capsys):
 def test_two_head_sets_scored_with_the_embedded_model(tmp_path, embedded):
     """Two real runs of the sample corpus (first 64 tokens of each document): the shipped heads
     and three early-layer heads. They read the same files: joined on (source, row)."""
-    import torch
 
     from tests.reports.test_report_sections import SAMPLE_CORPUS
 
-    torch.set_num_threads(1)
     options = dict(max_length=64, truncate=True, fraction=0.25, min_tokens=0, write_report=False, progress=False)
     a = api.run(str(SAMPLE_CORPUS), str(tmp_path / "shipped"), model=embedded, **options)
     b = api.run(str(SAMPLE_CORPUS), str(tmp_path / "early"), "3:1,5:2,9:4", embedded, **options)

@@ -25,8 +25,8 @@ def run_dir(tmp_path):
     source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
     rows = [
         dict(id=f"d{i}", domain="web", source=str(source), row=i, n_tokens=100, loss_base=2.0, loss_masked=2.2 + i / 10)
-        | dict(score=0.1 + i / 20, text_hash=text_hash(t), repetition=0.0, templated_lines=0.0, list_lines=0.0)
-        | dict(field_lines=0.0, digit_share=0.0)
+        | dict(score=0.1 + i / 20, text_hash=text_hash(t), repetition=0.0, templated_text=0.0, list_text=0.0)
+        | dict(field_text=0.0, digit_share=0.0)
         for i, t in enumerate(texts)
     ]
     fake_run(str(tmp_path / "run"), [score_rows(rows)], [str(source)])

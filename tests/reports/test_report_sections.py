@@ -36,9 +36,7 @@ pytestmark = pytest.mark.slow  # runs the embedded model (and Chromium)
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory):
     """The demo command, in this process; every load of a model is counted (the real loader runs)."""
-    import torch
 
-    torch.set_num_threads(1)
     out = tmp_path_factory.mktemp("demo") / "run"
     loads = []
     real = models.load

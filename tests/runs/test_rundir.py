@@ -51,7 +51,7 @@ def test_a_run_is_created_then_joined_with_the_same_settings(tmp_path):
     assert run.read_manifest() is None
     assert run.claim(_manifest(tmp_path)) == {}
     assert run.claim(_manifest(tmp_path)) == {}  # a restart, or another shard
-    assert run.manifest()["heads"] == [[3, 1]] and run.manifest()["format"] == 2
+    assert run.manifest()["heads"] == [[3, 1]] and run.manifest()["format"] == 3
 
 
 def test_other_settings_are_refused_and_overwrite_removes_only_run_outputs(tmp_path):

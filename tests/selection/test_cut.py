@@ -39,9 +39,9 @@ def _score_files(folder, rows: int = 3000, parts: int = 4, seed: int = 0) -> tup
             "loss_masked": rng.random(rows) + 1,
             "score": np.round(rng.normal(size=rows), 1),  # rounded: many ties
             "text_hash": ["00"] * rows,
-            "templated_lines": rng.random(rows) ** 3,  # about a fifth over 0.45
-            "list_lines": rng.random(rows) * 0.6,
-            "field_lines": np.zeros(rows),
+            "templated_text": rng.random(rows) ** 3,  # about a sixth over 0.55
+            "list_text": rng.random(rows) * 0.6,
+            "field_text": np.zeros(rows),
             "digit_share": rng.random(rows) * 0.55,
             "repetition": np.where(rng.random(rows) < 0.05, None, rng.random(rows) * 0.4),  # some not measured
         }
@@ -128,9 +128,9 @@ def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
                 "loss_masked": 2.5,
                 "score": float(rng.integers(0, 6)) / 4,
                 "repetition": 0.0,
-                "templated_lines": float(rng.choice([0.1, 0.1, 0.1, 0.9])),
-                "list_lines": 0.0,
-                "field_lines": 0.0,
+                "templated_text": float(rng.choice([0.1, 0.1, 0.1, 0.9])),
+                "list_text": 0.0,
+                "field_text": 0.0,
                 "digit_share": 0.0,
             }
         )

@@ -20,14 +20,14 @@ from attention_influence.runs.schema import text_hash
 from attention_influence.selection import select
 from tests.runs.fake import fake_run, score_rows
 
-FINE = dict(repetition=0.0, templated_lines=0.1, list_lines=0.1, function_words=0.3, compression_ratio=0.5)
+FINE = dict(repetition=0.0, templated_text=0.1, list_text=0.1, function_words=0.3, compression_ratio=0.5)
 # (id, score, n_tokens, loss_base, measures changed): the best scores belong to documents the guard excludes
 DOCS = [
-    ("a-table", 0.90, 300, 0.5, {"templated_lines": 0.9}),  # templated (its low loss would also exclude it)
-    ("b-list", 0.80, 200, 2.0, {"list_lines": 0.8}),
+    ("a-table", 0.90, 300, 0.5, {"templated_text": 0.9}),  # templated
+    ("b-list", 0.80, 200, 2.0, {"list_text": 0.8}),
     ("c-short", 0.70, 20, 2.0, {}),
     ("d-looped", 0.60, 200, 2.0, {"repetition": 0.6}),
-    ("e-easy", 0.55, 200, 0.3, {}),
+    ("e-sheet", 0.55, 200, 0.3, {"field_text": 0.9}),
     ("f", 0.50, 200, 2.0, {}),
     ("g", 0.40, 200, 2.0, {}),
     ("h", 0.30, 200, 2.0, {}),
@@ -63,7 +63,7 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     assert (web["documents"], web["eligible"], web["selected"]) == (10, 5, 3)
     assert web["threshold"] == pytest.approx(0.30)
     assert web["excluded"] == {
-        "too_short": 1, "templated": 1, "list": 1, "fields": 0, "numeric": 0, "repeated": 1, "predictable": 1
+        "too_short": 1, "templated": 1, "list": 1, "fields": 1, "numeric": 0, "repeated": 1
     }  # fmt: skip
     assert report["total"]["excluded"] == web["excluded"]
     assert report["guard"] == {f: getattr(GuardSettings(), f) for f in GuardSettings.__dataclass_fields__}
@@ -71,15 +71,29 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     assert report["excluded_file"] == str(run_dir / "excluded.parquet")
     reasons = {row["id"]: (row["rule"], row["reason"]) for row in excluded}
     assert reasons == {
-        "a-table": ("templated", "templated lines 0.90 > 0.45"),
-        "b-list": ("list", "list lines 0.80 > 0.5"),
+        "a-table": ("templated", "templated text 0.90 > 0.55"),
+        "b-list": ("list", "list text 0.80 > 0.55"),
         "c-short": ("too_short", "too short: 20 tokens < 64"),
-        "d-looped": ("repeated", "repeated text 0.60 > 0.3"),
-        "e-easy": ("predictable", "predictable: base loss 0.30 < 0.8"),
+        "d-looped": ("repeated", "repeated text 0.60 > 0.45"),
+        "e-sheet": ("fields", "label: value text 0.90 > 0.25"),
     }
     row = next(r for r in excluded if r["id"] == "b-list")
-    assert row["score"] == pytest.approx(0.8) and row["list_lines"] == pytest.approx(0.8) and row["row"] == 1
+    assert row["score"] == pytest.approx(0.8) and row["list_text"] == pytest.approx(0.8) and row["row"] == 1
     assert json.loads((run_dir / "selection.json").read_text())["domains"] == report["domains"]
+
+
+def test_the_selection_says_what_the_guard_cost(run_dir):
+    """selection.json holds, per domain, the selection without the guard against the one made; each
+    excluded row says whether the selection without the guard would have kept it."""
+    report = select(str(run_dir), fraction=0.3)
+    cost = report["domains"]["web"]["without_guard"]
+    assert cost == {"threshold": pytest.approx(0.7), "selected": 3, "kept": 0, "overlap": 0.0, "excluded": 3}
+    marked = {row["id"]: row["would_be_selected"] for row in pq.read_table(run_dir / "excluded.parquet").to_pylist()}
+    assert marked == {"a-table": True, "b-list": True, "c-short": True, "d-looped": False, "e-sheet": False}
+    assert report["total"]["without_guard"] == {"selected": 3, "kept": 0, "overlap": 0.0, "excluded": 3}
+    wide = select(str(run_dir), fraction=0.8)["domains"]["web"]["without_guard"]  # 8 without the guard, 5 with it
+    assert (wide["selected"], wide["kept"], wide["overlap"], wide["excluded"]) == (8, 3, 3 / 8, 5)
+    assert select(str(run_dir), fraction=0.3, guard=False)["domains"]["web"]["without_guard"] is None
 
 
 def test_when_few_documents_are_eligible_all_of_them_are_kept(run_dir):
@@ -98,10 +112,10 @@ def test_settings_switch_rules_or_the_guard_off(run_dir):
     select(str(run_dir), fraction=0.3, guard=False)
     assert _kept(run_dir) == ["a-table", "b-list", "c-short"]
     assert pq.read_table(run_dir / "excluded.parquet").num_rows == 0  # no stale exclusions
-    report = select(str(run_dir), fraction=0.3, min_tokens=0, max_templated_lines=1, min_loss_base=0)
-    assert _kept(run_dir) == ["a-table", "c-short", "e-easy"]
-    assert report["domains"]["web"]["excluded"] == {"list": 1, "fields": 0, "numeric": 0, "repeated": 1}  # rules on
-    select(str(run_dir), SelectSettings(0.3, guard=GuardSettings(max_list_lines=0.9, max_repetition=0.7)))
+    report = select(str(run_dir), fraction=0.3, min_tokens=0, max_templated_text=1, max_field_text=1)
+    assert _kept(run_dir) == ["a-table", "c-short", "e-sheet"]
+    assert report["domains"]["web"]["excluded"] == {"list": 1, "numeric": 0, "repeated": 1}  # the rules on
+    select(str(run_dir), SelectSettings(0.3, guard=GuardSettings(max_list_text=0.9, max_repetition=0.7)))
     assert _kept(run_dir) == ["b-list", "d-looped", "f"]
 
 
@@ -118,8 +132,8 @@ def test_report_marks_what_the_guarded_selection_kept_and_excluded(run_dir):
     [
         ({"guard": False, "max_repetition": 0.2}, "max_repetition", "has no effect with the guard off"),
         ({"min_tokens": -1}, "min_tokens", "must be an integer >= 0, got -1"),
-        ({"max_templated_lines": 1.5}, "max_templated_lines", "must be a number in [0, 1], got 1.5"),
-        ({"min_loss_base": float("inf")}, "min_loss_base", "must be a finite number >= 0, got inf"),
+        ({"max_templated_text": 1.5}, "max_templated_text", "must be a number in [0, 1], got 1.5"),
+        ({"min_loss_base": 0.8}, "min_loss_base", "is not a setting of SelectSettings"),  # no rule reads a loss
         ({"guard": "on"}, "guard", "must be a GuardSettings or true/false, got str"),
         ({"max_lines": 0.2}, "max_lines", "is not a setting of SelectSettings"),
     ],
@@ -132,8 +146,8 @@ def test_bad_guard_settings_name_the_setting(run_dir, options, setting, says):
 
 
 def test_flat_thresholds_and_settings_objects_agree():
-    assert select_settings(fraction=0.1, max_list_lines=0.7) == SelectSettings(
-        0.1, guard=GuardSettings(max_list_lines=0.7)
+    assert select_settings(fraction=0.1, max_list_text=0.7) == SelectSettings(
+        0.1, guard=GuardSettings(max_list_text=0.7)
     )
     assert SelectSettings(guard=False).guard == GuardSettings(enabled=False)
 
@@ -142,16 +156,16 @@ def test_a_run_without_the_measure_columns_is_refused_with_what_to_do(tmp_path):
     """Runs scored before the measures existed: their rows lack the guard's columns."""
     rows = [dict(id=f"d{i}", domain="web", source="/c/a.jsonl", row=i, n_tokens=100, loss_base=2.0, score=0.1 * i)
             for i in range(4)]  # fmt: skip
-    table = score_rows(rows).drop_columns(["templated_lines", "list_lines"])
+    table = score_rows(rows).drop_columns(["templated_text", "list_text"])
     fake_run(str(tmp_path / "run"), [table])
     with pytest.raises(RunError) as caught:
         select(str(tmp_path / "run"))
     message = str(caught.value)
-    assert "no templated_lines, list_lines column" in message and "--no-guard" in message
+    assert "no templated_text, list_text column" in message and "--no-guard" in message
     assert "\n" not in message and not (tmp_path / "run" / "selection.json").exists()
     report = select(str(tmp_path / "run"), guard=False, write_documents=False)  # what the message says works
     assert report["domains"]["web"]["selected"] == 1
-    select(str(tmp_path / "run"), max_templated_lines=1, max_list_lines=1, write_documents=False)  # so does this
+    select(str(tmp_path / "run"), max_templated_text=1, max_list_text=1, write_documents=False)  # so does this
 
 
 def test_cli_flags_reach_the_guard(run_dir, capsys):
@@ -159,8 +173,8 @@ def test_cli_flags_reach_the_guard(run_dir, capsys):
     out = capsys.readouterr().out
     assert "excluded" in out and "too_short 1" in out and "excluded.parquet" in out
     argv = ["select", str(run_dir), "--fraction", "0.3", "--guard-min-tokens", "0", "--guard-max-templated", "1"]
-    assert main(argv + ["--guard-min-loss", "0", "--no-progress"]) == 0
-    assert _kept(run_dir) == ["a-table", "c-short", "e-easy"]
+    assert main(argv + ["--guard-max-fields", "1", "--no-progress"]) == 0
+    assert _kept(run_dir) == ["a-table", "c-short", "e-sheet"]
     assert main(["select", str(run_dir), "--fraction", "0.3", "--max-repetition", "0.7", "--guard-max-list", "1"]) == 0
     assert _kept(run_dir) == ["b-list", "d-looped", "f"]
     assert main(["select", str(run_dir), "--fraction", "0.3", "--no-guard"]) == 0

@@ -37,7 +37,7 @@ def test_repetitive_documents_win_unless_excluded(tmp_path, wikitext_texts, caps
     assert main(["select", str(out), "--fraction", "0.5", "--no-guard", "--no-progress"]) == 0
     assert _kept(out) == {"looped-0", "looped-1", "looped-2"}
 
-    assert main(["select", str(out), "--fraction", "0.5", *SHORT_OK, "--guard-min-loss", "0", "--no-progress"]) == 0
+    assert main(["select", str(out), "--fraction", "0.5", *SHORT_OK, "--no-progress"]) == 0
     best_plain = sorted((f"plain-{i}" for i in range(3)), key=lambda d: -scores[d]["score"])
     assert _kept(out) == set(best_plain)  # ceil(0.5 x 6 documents) = 3 wanted, 3 eligible
     report = json.loads((out / "selection.json").read_text())
@@ -46,7 +46,7 @@ def test_repetitive_documents_win_unless_excluded(tmp_path, wikitext_texts, caps
     assert report["domains"]["prose"]["documents"] == 6
     assert "repeated 3" in capsys.readouterr().out
 
-    argv = ["select", str(out), "--fraction", "0.5", *SHORT_OK, "--guard-min-loss", "0", "--max-repetition", "0.7"]
+    argv = ["select", str(out), "--fraction", "0.5", *SHORT_OK, "--max-repetition", "0.7"]
     assert main([*argv, "--no-progress"]) == 0
     assert _kept(out) == {"looped-0", "looped-1", "looped-2"}  # the limit is the flag's
     assert json.loads((out / "selection.json").read_text())["guard"]["max_repetition"] == 0.7

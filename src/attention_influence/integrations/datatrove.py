@@ -7,7 +7,7 @@ second depending on the first (docs/datatrove.md has one to run):
     1. reader -> AttentionInfluenceScorer() -> AttentionInfluenceScoreWriter("scores/") -> writer("scored/")
        the scorer adds attninf_score, attninf_loss_base, ... to each Document's metadata; the
        score writer sets attninf_domain and the text measures the guard reads (attninf_repetition,
-       attninf_templated_lines, ...) and writes the task's scores to scores/RRRRR-of-WWWWW.parquet
+       attninf_templated_text, ...) and writes the task's scores to scores/RRRRR-of-WWWWW.parquet
     2. reader("scored/") -> AttentionInfluenceTopFraction("scores/", fraction=0.2) -> writer("kept/")
        at its first document, the filter reads every task's scores and computes each domain's
        exact cut (selection/cut.py, as `attninf select`: the guard's exclusions left out,
@@ -159,7 +159,7 @@ def _score_schema():
 
 class AttentionInfluenceScoreWriter(PipelineStep):
     """Sets attninf_domain (see `document_domain`) and the text measures the selection guard
-    reads (attninf_repetition, attninf_templated_lines, ...: measures/) in each document's
+    reads (attninf_repetition, attninf_templated_text, ...: measures/) in each document's
     metadata and, when the task ends, writes the task's scores (id, domain, n_tokens, score, both
     losses, text hash, measures) to `folder`/RRRRR-of-WWWWW.parquet (task rank of world size), for
     AttentionInfluenceTopFraction. Put it after AttentionInfluenceScorer; documents pass through
@@ -267,7 +267,7 @@ def domain_thresholds(
 class AttentionInfluenceTopFraction(BaseFilter):
     """Keeps the top `fraction` of each domain (of documents, or of tokens with by="tokens") by
     attninf_score, as `attninf select` does: documents the selection guard excludes (templated
-    lines, lists, `label: value` sheets, tables of numbers, repeated or predictable text, too
+    text, lists, `label: value` sheets, tables of numbers, repeated text, too
     short: docs/guard.md) are dropped with their rule, and the cut of each domain among the rest
     is computed exactly from every task's scores in `scores` (written by
     AttentionInfluenceScoreWriter in an earlier pipeline) when the first document arrives.

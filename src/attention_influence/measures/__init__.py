@@ -9,21 +9,21 @@ from attention_influence.measures.repetition import repetition
 from attention_influence.measures.structure import (
     compression_ratio,
     digit_share,
-    field_lines,
+    field_text,
     function_words,
-    list_lines,
-    templated_lines,
+    list_text,
+    templated_text,
 )
 
 # Names of the measures, in the order they are stored (float64 Parquet columns next to the score).
 MEASURE_COLUMNS: tuple[str, ...] = (
     "repetition",
-    "templated_lines",
-    "list_lines",
+    "templated_text",
+    "list_text",
+    "field_text",
+    "digit_share",
     "function_words",
     "compression_ratio",
-    "field_lines",
-    "digit_share",
 )
 
 
@@ -31,12 +31,12 @@ def text_measures(text: str) -> dict[str, float]:
     """Every measure of one document, keyed by MEASURE_COLUMNS (in that order)."""
     return {
         "repetition": repetition(text),
-        "templated_lines": templated_lines(text),
-        "list_lines": list_lines(text),
+        "templated_text": templated_text(text),
+        "list_text": list_text(text),
+        "field_text": field_text(text),
+        "digit_share": digit_share(text),
         "function_words": function_words(text),
         "compression_ratio": compression_ratio(text),
-        "field_lines": field_lines(text),
-        "digit_share": digit_share(text),
     }
 
 
@@ -44,10 +44,10 @@ __all__ = [
     "MEASURE_COLUMNS",
     "compression_ratio",
     "digit_share",
-    "field_lines",
+    "field_text",
     "function_words",
-    "list_lines",
+    "list_text",
     "repetition",
-    "templated_lines",
+    "templated_text",
     "text_measures",
 ]

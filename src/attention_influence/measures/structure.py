@@ -4,8 +4,11 @@ lines repeat a template (accessor classes, tables, listings, menus, tables of co
 base loss and a large relative rise when they are masked; these measures see that structure
 where the word n-gram `repetition` does not (the lines repeat a template, not a text).
 
-Pure functions of the text, a few regular-expression passes each: well under a millisecond for
-a 2 KB document on one CPU core.
+Each is a share of the text's characters (a heading or a short list inside an article weighs what
+its characters weigh), and none reads a word list: they hold for any language (`words` counts a
+CJK character as a word). `function_words` (English) is stored for the report, not used by the
+guard. Pure functions of the text, a few regular-expression passes each: well under a
+millisecond for a 2 KB document on one CPU core.
 """
 
 from __future__ import annotations
@@ -22,8 +25,9 @@ _WORD = re.compile(r"[^\W\d_]+")
 # A list item: words, numbers and light punctuation only; an optional bullet or "(count)".
 _BARE_ITEM = re.compile(r"[\w '’&+#/.,:%$€£-]*\w[\w '’&+#/.,:%$€£-]*(?: ?\(\d+\))?")
 _BULLET = re.compile(r"^(?:[-*•·>]+|\d+[.)]) +")
-# Items of a one-line list: separated by , ; | · • or a tab, or following a "(count)" as in tag clouds.
-_SEPARATORS = re.compile(r" *[,;|·•\t] *|(?<=\(\d\)) +|(?<=\(\d\d\)) +|(?<=\(\d\d\d\)) +")
+# Items of a one-line list: separated by ; | · • a tab or a comma and a space (not a thousands
+# separator), or following a "(count)" as in tag clouds.
+_SEPARATORS = re.compile(r" *[;|·•\t] *|, +|(?<=\(\d\)) +|(?<=\(\d\d\)) +|(?<=\(\d\d\d\)) +")
 
 # English function words (closed class): sentences have many, lists and menus almost none.
 FUNCTION_WORDS = frozenset(
@@ -43,10 +47,11 @@ _FIELD = re.compile(
 )
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
 FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
-FIELD_VALUE_MAX_FUNCTION_WORDS = 1  # a value with more is a sentence (an argument's description, a dialogue turn)
+FIELD_VALUE_SENTENCE_WORDS = 4  # a value of this many words is a sentence (an argument's description, a dialogue turn)
 
 LIST_LINE_MAX_WORDS = 6  # a list item has at most this many words
 LIST_MIN_ITEMS = 4  # a line of at least this many separated items is read item by item
+LIST_ONE_LINE_MAX_WORDS = 3  # ... of this many words at most (longer: clauses of a sentence)
 LIST_ITEM_SHARE = 0.75  # ... and is a list line when this share of its items are list items
 
 
@@ -59,66 +64,110 @@ def line_template(line: str) -> str:
     return _SPACES.sub(" ", template)
 
 
+_PATH = re.compile(r"/a\b")  # "/a" (a path, collapsed) reads as the root "/"
+_REPEATED_UNIT = re.compile(r"(.{1,3}?)\1+")  # "0 0 0 0" -> "0 0", "/a/a/a" -> "/a", "0a0a0a" -> "0a"
+PROSE_SYMBOLS = frozenset("a .,!?'()-–—…’‘")  # a template of only these is a line of prose, whatever it says
+TEMPLATE_RUN = 3  # consecutive lines of one structure that make a table, a menu, a listing
+SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
+# a word of two letters or more, in any script that spaces its words (sub- and superscripts and combining
+# marks are not letters: "x₁" and "x̄" are symbols of a formula)
+_LETTER_WORD = re.compile(
+    r"[^\W\d_\u00b2\u00b3\u00b9\u2070-\u209f\u0300-\u036f\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]{2,}"
+)
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")  # a character is a word here
+
+
 def _lines(text: str) -> list[str]:
-    return [line for line in text.split("\n") if line.strip()]
+    return [line.strip() for line in text.split("\n") if line.strip()]
 
 
-def templated_lines(text: str) -> float:
-    """Share of the non-blank lines whose template (`line_template`) equals that of an earlier
-    line, in [0, 1): 0 for one paragraph of prose, about 0.9 for a table, a menu or getters."""
-    # line_template on the whole text at once (no pattern crosses a newline), then line by line
-    templated = _WORD_RUN.sub("a", _NUMBER.sub("0", _PUNCT_RUN.sub(r"\1", text.lower())))
-    templates = [_SPACES.sub(" ", line.strip()) for line in templated.split("\n") if line.strip()]
-    if not templates:
-        return 0.0
-    return 1.0 - len(set(templates)) / len(templates)
+def repeating_template(line: str) -> str:
+    """`line_template` with a short unit repeated in a row written once: a row of numbers, a path,
+    a hash read the same whatever their length ("1 4 6 4 1" and "1 3 3 1" -> "0 0"; a path of
+    any depth, the root included, -> "/"), and without a trailing comma (the last item of a
+    list or an object has none)."""
+    return _PATH.sub("/", _REPEATED_UNIT.sub(r"\1", line_template(line))).removesuffix(",")  # a last item: no ","
 
 
-def _is_list_item(item: str) -> bool:
-    """A short run of words and numbers (a leading bullet or a trailing "(count)" allowed) with
-    no function word and no code punctuation: a menu entry, a heading, a tag, a table cell."""
-    item = _BULLET.sub("", item.strip())
-    words = item.split()
-    if not words or len(words) > LIST_LINE_MAX_WORDS or not _BARE_ITEM.fullmatch(item):
-        return False
-    return not any(w in FUNCTION_WORDS for w in _WORD.findall(item.lower()))
-
-
-def list_lines(text: str) -> float:
-    """Share of the non-blank lines that are list items, in [0, 1]: a line is one short item
-    (`_is_list_item`: at most LIST_LINE_MAX_WORDS words, no function word, no code punctuation), or a line of LIST_MIN_ITEMS or more items separated by , ; | · • a tab
-    or a "(count)", LIST_ITEM_SHARE of which are (a one-line word list, menu or tag cloud).
-    Prose and code lines are not."""
+def templated_text(text: str) -> float:
+    """Share of the text (characters of its non-blank lines) in lines that repeat an earlier
+    line's structure, in [0, 1]: its `repeating_template` equals an earlier line's and holds more
+    than words and sentence punctuation (so the lines of a wrapped paragraph, all "a" or "a, a.",
+    do not count; a statement's ";" is not sentence punctuation). The first line of a run of
+    TEMPLATE_RUN or more consecutive lines of one structure counts too: the run is a table, a
+    menu or a listing from its first line. About 0.8 for a table, a listing, accessors or a
+    config file; prose, worked solutions and most code under 0.35."""
     lines = _lines(text)
-    if not lines:
+    total = sum(map(len, lines))
+    if not total:
+        return 0.0
+    templates = [repeating_template(line) for line in lines]
+    structural = [not PROSE_SYMBOLS.issuperset(template) for template in templates]
+    counted = [False] * len(lines)
+    seen: set[str] = set()
+    for i, template in enumerate(templates):
+        counted[i] = structural[i] and template in seen
+        seen.add(template)
+    start = 0
+    for end in range(1, len(lines) + 1):  # runs of one template: [start, end)
+        if end == len(lines) or templates[end] != templates[start]:
+            if end - start >= TEMPLATE_RUN and structural[start]:
+                counted[start] = True  # the run's later lines repeat it: counted above
+            start = end
+    return sum(len(line) for line, hit in zip(lines, counted, strict=True) if hit) / total
+
+
+def words(text: str) -> int:
+    """Words of two letters or more, a CJK character counting as one (language-agnostic)."""
+    return len(_LETTER_WORD.findall(text)) + len(_CJK.findall(text))
+
+
+def _is_list_item(item: str, max_words: int = LIST_LINE_MAX_WORDS) -> bool:
+    """A short run of words and numbers (a leading bullet or a trailing "(count)" allowed) with
+    no code punctuation that does not end a sentence: a menu entry, a heading, a tag, a table
+    cell (in any language: no word list)."""
+    item = _BULLET.sub("", item.strip())
+    if not item or len(item.split()) > max_words or words(item) > max_words or not _BARE_ITEM.fullmatch(item):
+        return False
+    return not item.endswith(SENTENCE_END)
+
+
+def list_text(text: str) -> float:
+    """Share of the text (characters of its non-blank lines) in list lines, in [0, 1]: a line
+    that is one short item (`_is_list_item`), or a line of LIST_MIN_ITEMS or more items separated
+    by ; | · • a tab, a comma and a space, or a "(count)", LIST_ITEM_SHARE of which are items of at
+    most LIST_ONE_LINE_MAX_WORDS words (a one-line word list, menu or tag cloud). Prose and code
+    lines are not."""
+    lines = _lines(text)
+    total = sum(map(len, lines))
+    if not total:
         return 0.0
     listed = 0
     for line in lines:
-        items = _SEPARATORS.split(line.strip().rstrip(".,;"))
+        items = [item for item in _SEPARATORS.split(line.rstrip(".,;")) if item.strip()]
         if len(items) >= LIST_MIN_ITEMS:
-            items = [item for item in items if item.strip()]
-            listed += sum(map(_is_list_item, items)) >= LIST_ITEM_SHARE * len(items)
+            is_list = sum(_is_list_item(i, LIST_ONE_LINE_MAX_WORDS) for i in items) >= LIST_ITEM_SHARE * len(items)
         else:
-            listed += _is_list_item(line)
-    return listed / len(lines)
+            is_list = _is_list_item(line)
+        listed += len(line) * is_list
+    return listed / total
 
 
 def _is_field(line: str) -> bool:
     match = _FIELD.match(line)
     if match is None or len(match.group(1).split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
         return False
-    value_words = _WORD.findall(match.group(2).lower())
-    return sum(w in FUNCTION_WORDS for w in value_words) <= FIELD_VALUE_MAX_FUNCTION_WORDS
+    return words(match.group(2)) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
 
 
-def field_lines(text: str) -> float:
-    """Share of the text (characters of its non-blank lines, stripped) in field lines, in [0, 1]:
-    a short "label: value" line (label TAB value, label | value), whose label has at most
+def field_text(text: str) -> float:
+    """Share of the text (characters of its non-blank lines) in field lines, in [0, 1]: a short
+    "label: value" line (label TAB value, label | value), whose label has at most
     FIELD_LABEL_MAX_WORDS words, the line at most FIELD_LINE_MAX_WORDS, and whose value is not a
-    sentence (at most FIELD_VALUE_MAX_FUNCTION_WORDS function word). About 0.9 for a spec sheet,
-    a formula sheet or a status file; prose, code and worked solutions stay under 0.45 (their
-    "Step 1: ..." lines are a small part of the text)."""
-    lines = [line.strip() for line in text.split("\n") if line.strip()]
+    sentence (fewer than FIELD_VALUE_SENTENCE_WORDS words). About 0.9 for a spec sheet, a formula
+    sheet or a status file; prose, code and worked solutions stay under 0.2 (their "Step 1: ..."
+    lines are a small part of the text)."""
+    lines = _lines(text)
     total = sum(map(len, lines))
     if not total:
         return 0.0

@@ -39,9 +39,9 @@ COMPARED = (  # (column, label, format) of the kept-vs-rejected table
     ("loss_base", "base loss", ".3f"),
     ("score", "score", ".4f"),
     ("repetition", "repetition", ".3f"),
-    ("templated_lines", "templated lines", ".3f"),
-    ("list_lines", "list lines", ".3f"),
-    ("field_lines", "label: value lines", ".3f"),
+    ("templated_text", "templated text", ".3f"),
+    ("list_text", "list text", ".3f"),
+    ("field_text", "label: value text", ".3f"),
     ("digit_share", "digits", ".3f"),
     ("function_words", "function words", ".3f"),
     ("compression_ratio", "compression ratio", ".3f"),
@@ -58,6 +58,7 @@ class DomainView:
     excluded: np.ndarray  # (N,) bool: the guard kept it out of the ranking
     threshold: float | None
     reasons: list[str | None] | None = None  # (N,) the guard's reason, None where not excluded
+    unguarded: np.ndarray | None = None  # (N,) bool: what the selection without the guard keeps
 
     @property
     def repetition(self) -> np.ndarray | None:
@@ -99,13 +100,15 @@ def domain_views(table: pa.Table, selection: dict | None) -> list[DomainView]:
         sub = table.filter(pc.equal(table["domain"], domain))
         selected = np.zeros(len(sub), dtype=bool)
         excluded = np.zeros(len(sub), dtype=bool)
-        threshold, reasons = None, None
+        threshold, reasons, unguarded = None, None, None
         if selection is not None:
             which, why = guard_verdicts(sub, guard)
             excluded, reasons = which >= 0, why.to_pylist()
             selected = selected_mask(sub, selection)
             threshold = selection.get("domains", {}).get(domain, {}).get("threshold")
-        views.append(DomainView(domain, sub, selected, excluded, threshold, reasons))
+            if guard.enabled:
+                unguarded = selected_mask(sub, selection | {"guard": {"enabled": False}})
+        views.append(DomainView(domain, sub, selected, excluded, threshold, reasons, unguarded))
     return views
 
 
@@ -144,9 +147,13 @@ def around_threshold(v: DomainView, count: int = SHOWN_DOCUMENTS) -> tuple[np.nd
 
 
 def excluded_best(v: DomainView, count: int = SHOWN_EXCLUDED) -> np.ndarray:
-    """The `count` best-scoring documents the guard excluded (those it kept out of the top)."""
+    """The `count` best-scoring documents the guard excluded (those it kept out of the top): first
+    those the selection without the guard keeps."""
     order = _order(v)
-    return order[v.excluded[order]][:count]
+    excluded = order[v.excluded[order]]
+    if v.unguarded is None:
+        return excluded[:count]
+    return np.concatenate([excluded[v.unguarded[excluded]], excluded[~v.unguarded[excluded]]])[:count]
 
 
 def listed(v: DomainView) -> dict[str, np.ndarray]:
@@ -238,12 +245,20 @@ def _summary_section(views: list[DomainView], selection: dict | None) -> str:
                 _fmt(float(np.nanmean(repetition)) if repetition is not None else None, ".3f"),
                 _fmt(pearson, "+.3f"),
                 _fmt(rank, "+.3f"),
+                _overlap(v),
             ]
         )
     headers = ["domain", "docs", "excluded by the guard", "kept", "tokens", "kept tokens", "mean score", "threshold"]
-    headers += ["mean repetition", "corr(rep, score) Pearson", "Spearman"]
+    headers += ["mean repetition", "corr(rep, score) Pearson", "Spearman", "kept of the unguarded selection"]
     note = "" if selection else "<p>No selection yet (run <code>attninf select</code>): nothing is marked kept.</p>"
     return '<h2 id="domains">Domains</h2>' + note + _table(headers, rows)
+
+
+def _overlap(v: DomainView) -> str:
+    """The share of the selection without the guard that the selection holds."""
+    if v.unguarded is None or not v.unguarded.any():
+        return "-"
+    return f"{(v.unguarded & v.selected).sum() / v.unguarded.sum():.1%}"
 
 
 def _control_section(control: dict | None, reason: str) -> str:
@@ -339,11 +354,26 @@ def _excluded_section(v: DomainView, selection: dict | None, texts: dict, links:
     summary = ", ".join(f"{labels.get(r, r)} ({r}) {n:,}" for r, n in counts.items() if n) or "none"
     out = anchor + f"<p>{int(v.excluded.sum()):,} of {len(v.excluded):,} documents, by rule: {_esc(summary)}. "
     out += "All of them, with their reasons, are in <code>excluded.parquet</code>.</p>"
+    out += _guard_cost(v)
     best = excluded_best(v)
     if len(best):
-        out += f"<p>The {len(best)} best-scoring ones (without the guard they would compete for the top):</p>"
+        out += f"<p>The {len(best)} best-scoring ones (first those the selection without the guard keeps):</p>"
         out += _documents_table(v, best, texts, links)
     return out
+
+
+def _guard_cost(v: DomainView) -> str:
+    """What the guard cost the domain: the selection without it against this one."""
+    if v.unguarded is None:
+        return ""
+    unguarded, both = int(v.unguarded.sum()), int((v.unguarded & v.selected).sum())
+    lost, instead = int((v.unguarded & v.excluded).sum()), int((v.selected & ~v.unguarded).sum())
+    share = f"{both / unguarded:.1%}" if unguarded else "-"
+    return (
+        f'<p class="cost">What the guard cost: without it the selection would hold {unguarded:,} documents; this '
+        f"one holds {both:,} of them (<b>{share}</b>). The guard excluded {lost:,} of them; {instead:,} documents "
+        "from below the cut without the guard take their places.</p>"
+    )
 
 
 def _domain_section(v: DomainView, selection: dict | None, texts: dict, links: dict) -> str:

@@ -47,7 +47,7 @@ from attention_influence.runs import sources
 from attention_influence.runs.lock import Lock, holding, live_lease
 from attention_influence.runs.summary import merge_summaries
 
-FORMAT = 2  # the layout version written in run.json
+FORMAT = 3  # the layout version written in run.json (3: the text measures of the guard read shares of the text)
 MANIFEST, HEADS, SCORES, ERRORS, SUMMARY = "run.json", "heads.json", "scores", "errors.jsonl", "summary.json"
 SELECTION, SELECTED, REPORT, STATE = "selection.json", "selected", "report.html", ".attninf"
 EXCLUDED, EXPLAIN, CONTROL = "excluded.parquet", "explain", "control.json"

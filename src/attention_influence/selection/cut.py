@@ -37,9 +37,10 @@ from attention_influence.selection.guard import RULES, active_rules, guard_verdi
 SELECTED_COLUMNS = ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked", "text_hash"]
 EXCLUDED_SCHEMA = pa.schema(
     [(name, SCORE_SCHEMA.field(name).type) for name in SELECTED_COLUMNS]
-    + [("rule", pa.string()), ("reason", pa.string())]
+    + [("rule", pa.string()), ("reason", pa.string()), ("would_be_selected", pa.bool_())]
     + [(name, pa.float64()) for name in MEASURE_COLUMNS]
-)  # DIR/excluded.parquet: the rows the guard kept out of the ranking, with the rule and reason
+)  # DIR/excluded.parquet: the rows the guard kept out of the ranking, with the rule and reason, and
+# whether the selection without the guard keeps them (what the guard cost)
 
 Tables = Callable[[Sequence[str]], Iterable[pa.Table]]  # columns -> the rows, a table at a time
 

@@ -4,18 +4,20 @@ low base loss and a large relative rise when the retrieval heads are masked, so 
 reasoning. The guard excludes them before ranking and says why, one reason per document.
 
 Rules, checked in this order (the first that holds is the reason); thresholds in GuardSettings
-(config.py), measured on the calibration set in tests/fixtures/calibration (docs/guard.md):
+(config.py), measured on both sides, whole documents (docs/guard.md): real text of the kinds the
+paper selects (functions with doctests, worked solutions, articles with lists, library docs) and
+boilerplate (generated and from system files):
   too_short     n_tokens < min_tokens: the relative rise of a few tokens is mostly noise
-  templated     templated_lines > max_templated_lines: lines repeat a template
-  list          list_lines > max_list_lines: lines are list items, not sentences
-  fields        field_lines > max_field_lines: the text is short "label: value" lines (spec
+  templated     templated_text > max_templated_text: the text is lines that repeat a structure
+  list          list_text > max_list_text: the text is list items, not sentences
+  fields        field_text > max_field_text: the text is short "label: value" lines (spec
                 sheets, reference sheets, key-value records)
   numeric       digit_share > max_digit_share: most characters are digits (tables of numbers,
                 timetables, answer keys, logs)
   repeated      repetition > max_repetition: the text itself repeats (Gopher's n-gram measure)
-  predictable   loss_base < min_loss_base (nats/token): the model already predicts almost every
-                token (calibrated for SmolLM2-135M; 0 turns the rule off)
-A row whose column for a rule is null (not measured) is not excluded by that rule.
+Every measure is a share of the text, read from its characters, in any language: no threshold
+depends on the selector model's loss scale or on English. A row whose column for a rule is null
+(not measured) is not excluded by that rule.
 """
 
 from __future__ import annotations
@@ -35,18 +37,27 @@ class Rule(NamedTuple):
     setting: str  # GuardSettings field holding its threshold
     comparison: str  # "<" or ">": the row is excluded when `column comparison threshold`
     label: str  # the reason shown, formatted with the row's value and the threshold
-    number: str  # format of the value in the label
+    digits: int  # decimals of the value in the label (more when needed to tell it from the threshold)
     off: float  # the threshold at which the rule can exclude nothing
 
 
+def shown(value: float, limit: float, digits: int) -> tuple[str, str]:
+    """(value, limit) as a reason shows them: the value with `digits` decimals, or as many more as
+    it takes to tell it from the limit it crossed ("0.4501 > 0.45", never "0.45 > 0.45")."""
+    for places in range(digits, 16):
+        text = f"{value:.{places}f}"
+        if float(text) != limit and f"{limit:.{places}f}" != text:
+            return text, f"{limit:g}"
+    return repr(value), repr(limit)
+
+
 RULES: tuple[Rule, ...] = (
-    Rule("too_short", "n_tokens", "min_tokens", "<", "too short: {value} tokens < {limit}", "{:.0f}", 0),
-    Rule("templated", "templated_lines", "max_templated_lines", ">", "templated lines {value} > {limit}", "{:.2f}", 1),
-    Rule("list", "list_lines", "max_list_lines", ">", "list lines {value} > {limit}", "{:.2f}", 1),
-    Rule("fields", "field_lines", "max_field_lines", ">", "label: value lines {value} > {limit}", "{:.2f}", 1),
-    Rule("numeric", "digit_share", "max_digit_share", ">", "digits {value} > {limit}", "{:.2f}", 1),
-    Rule("repeated", "repetition", "max_repetition", ">", "repeated text {value} > {limit}", "{:.2f}", 1),
-    Rule("predictable", "loss_base", "min_loss_base", "<", "predictable: base loss {value} < {limit}", "{:.2f}", 0),
+    Rule("too_short", "n_tokens", "min_tokens", "<", "too short: {value} tokens < {limit}", 0, 0),
+    Rule("templated", "templated_text", "max_templated_text", ">", "templated text {value} > {limit}", 2, 1),
+    Rule("list", "list_text", "max_list_text", ">", "list text {value} > {limit}", 2, 1),
+    Rule("fields", "field_text", "max_field_text", ">", "label: value text {value} > {limit}", 2, 1),
+    Rule("numeric", "digit_share", "max_digit_share", ">", "digits {value} > {limit}", 2, 1),
+    Rule("repeated", "repetition", "max_repetition", ">", "repeated text {value} > {limit}", 2, 1),
 )
 GUARD_COLUMNS: tuple[str, ...] = tuple(rule.column for rule in RULES)
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
@@ -88,7 +99,8 @@ def guard_verdicts(scores: pa.Table, settings: GuardSettings | None = None) -> t
         hit &= which < 0  # NaN compares False: an unmeasured row is not excluded by this rule
         which[hit] = RULES.index(rule)
         for row in np.flatnonzero(hit):
-            reasons[row] = rule.label.format(value=rule.number.format(values[row]), limit=limit)
+            value, bound = shown(float(values[row]), float(limit), rule.digits)
+            reasons[row] = rule.label.format(value=value, limit=bound)
     return which, pa.array(reasons, type=pa.string())
 
 

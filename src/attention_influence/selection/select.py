@@ -3,10 +3,12 @@ on a complete run whose sources are still the files that were scored."""
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from attention_influence.config import GuardSettings, SelectSettings, select_settings
 from attention_influence.errors import RunError
@@ -39,11 +41,12 @@ class DomainSelection:
     mean_repetition: float | None = None
     eligible: int = 0  # documents the guard let through to the ranking
     excluded: dict[str, int] = field(default_factory=dict)  # guard rule -> documents it excluded
+    without_guard: dict | None = None  # what the guard cost: the selection without it (`guard_cost`)
 
     @classmethod
-    def of(cls, cut: DomainCut, selected: int, selected_tokens: int) -> DomainSelection:
+    def of(cls, cut: DomainCut, selected: int, selected_tokens: int, cost: dict | None) -> DomainSelection:
         shared = {f.name: getattr(cut, f.name) for f in fields(cls) if hasattr(cut, f.name)}
-        return cls(**shared | {"selected": selected, "selected_tokens": selected_tokens})
+        return cls(**shared | {"selected": selected, "selected_tokens": selected_tokens, "without_guard": cost})
 
 
 def _missing_columns(rundir: RunDir, files: list[str], guard: GuardSettings) -> None:
@@ -84,12 +87,13 @@ def select(
         rundir.check_sources()
         files = rundir.parts()
         _missing_columns(rundir, files, settings.guard)
+        passes = 4 if active_rules(settings.guard) else 2
         with (
-            Progress("select", total=2 * len(files), unit="file read", enabled=progress) as bar,
+            Progress("select", total=passes * len(files), unit="file read", enabled=progress) as bar,
             rundir.excluded_writer(EXCLUDED_SCHEMA) as write_excluded,
         ):
-            cuts, selected = _cut(rundir, files, settings, write_excluded, bar)
-        report = selection_report(settings, cuts, selected) | {"excluded_file": rundir.file(EXCLUDED)}
+            cuts, costs, selected = _cut(rundir, files, settings, write_excluded, bar)
+        report = selection_report(settings, cuts, selected, costs) | {"excluded_file": rundir.file(EXCLUDED)}
         if write_documents:
             report["files"] = _write_documents(rundir, manifest, selected, report)
         rundir.write_json(SELECTION, report)
@@ -97,7 +101,9 @@ def select(
 
 
 def _cut(rundir: RunDir, files: list[str], settings: SelectSettings, write_excluded, bar: Progress):
-    """Both passes of the cut over the run's score files, the bar moved by each (a file read)."""
+    """(the guarded cuts, the cuts without the guard or None when it excludes nothing, the selected
+    rows): the passes of the cut over the run's score files, the bar moved by each file read.
+    Each excluded row goes to `write_excluded`, marked with whether the cut without the guard keeps it."""
 
     def tables(columns):
         for table in file_tables(files)(columns):
@@ -111,16 +117,63 @@ def _cut(rundir: RunDir, files: list[str], settings: SelectSettings, write_exclu
             f"nothing to select: no document of {rundir.uri} has a score ({errors:,} records without one "
             f"are listed in {rundir.file('errors.jsonl')})"
         )
-    return cuts, selected_rows(tables, cuts, settings.by, settings.guard, write_excluded)  # pass 2: the kept rows
+    plain = cut_tables(tables, settings.fraction, settings.by)[0] if active_rules(settings.guard) else None
+    lost: Counter = Counter()  # domain -> excluded rows the cut without the guard keeps
+
+    def excluded(table: pa.Table) -> None:
+        marked = kept_by(plain, table) if plain is not None else np.zeros(table.num_rows, dtype=bool)
+        lost.update(table["domain"].filter(pa.array(marked)).to_pylist())
+        index = table.schema.get_field_index("would_be_selected")
+        write_excluded(table.set_column(index, "would_be_selected", pa.array(marked)))
+
+    selected = selected_rows(tables, cuts, settings.by, settings.guard, excluded)  # pass 2: the kept rows
+    costs = None if plain is None else {name: (plain[name], lost[name]) for name in cuts}
+    return cuts, costs, selected
 
 
-def selection_report(settings: SelectSettings, cuts: dict[str, DomainCut], selected: pa.Table) -> dict:
-    """selection.json's content: the settings, per domain its counts and cut, and the totals."""
+def kept_by(cuts: dict[str, DomainCut], table: pa.Table) -> np.ndarray:
+    """(rows,) bool: which rows of `table` (its eligible rows, for the cuts' guard) `cuts` keep."""
+    mask = np.zeros(table.num_rows, dtype=bool)
+    scores = table["score"].to_numpy(zero_copy_only=False)
+    ids = table["id"].to_numpy(zero_copy_only=False).astype(str)
+    domains = table["domain"].to_numpy(zero_copy_only=False)
+    for name, cut in cuts.items():
+        rows = np.flatnonzero(domains == name)
+        mask[rows] = cut.keeps(scores[rows], ids[rows])
+    return mask
+
+
+def guard_cost(plain: DomainCut, selected: pa.Table, excluded: int) -> dict:
+    """What the guard cost a domain: the selection without it (`plain`'s cut) against the one made
+    (`selected`: this domain's selected rows): how many documents both hold, the share of the
+    unguarded selection that is (its overlap), and how many of its documents the guard excluded."""
+    unguarded = plain.keep if plain.threshold is not None else 0
+    both = int(kept_by({plain.domain: plain}, selected).sum()) if unguarded and selected.num_rows else 0
+    return {
+        "threshold": plain.threshold,
+        "selected": unguarded,
+        "kept": both,
+        "overlap": both / unguarded if unguarded else None,
+        "excluded": excluded,
+    }
+
+
+def selection_report(
+    settings: SelectSettings, cuts: dict[str, DomainCut], selected: pa.Table, costs: dict | None = None
+) -> dict:
+    """selection.json's content: the settings, per domain its counts, its cut and (with `costs`:
+    domain -> (its cut without the guard, its excluded documents that cut keeps)) what the guard
+    cost, and the totals."""
     kept: dict[str, tuple[int, int]] = {}
     if selected.num_rows:
         for group in selected.group_by("domain").aggregate([("n_tokens", "count"), ("n_tokens", "sum")]).to_pylist():
             kept[group["domain"]] = (group["n_tokens_count"], group["n_tokens_sum"])
-    domains = {name: DomainSelection.of(cut, *kept.get(name, (0, 0))) for name, cut in cuts.items()}
+    domains = {}
+    for name, cut in cuts.items():
+        cost = None
+        if costs is not None:
+            cost = guard_cost(costs[name][0], selected.filter(pc.equal(selected["domain"], name)), costs[name][1])
+        domains[name] = DomainSelection.of(cut, *kept.get(name, (0, 0)), cost)
     total = {
         key: sum(getattr(d, key) for d in domains.values())
         for key in ("documents", "selected", "tokens", "selected_tokens", "eligible")
@@ -128,6 +181,16 @@ def selection_report(settings: SelectSettings, cuts: dict[str, DomainCut], selec
     total["excluded"] = {
         rule.name: sum(d.excluded[rule.name] for d in domains.values()) for rule in active_rules(settings.guard)
     }
+    if costs is not None:
+        lines = [d.without_guard for d in domains.values()]
+        unguarded = sum(c["selected"] for c in lines)
+        both = sum(c["kept"] for c in lines)
+        total["without_guard"] = {
+            "selected": unguarded,
+            "kept": both,
+            "overlap": both / unguarded if unguarded else None,
+            "excluded": sum(c["excluded"] for c in lines),
+        }
     return asdict(settings) | {"domains": {name: asdict(d) for name, d in domains.items()}, "total": total}
 
 
