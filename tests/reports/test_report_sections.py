@@ -135,7 +135,7 @@ def test_domain_sections(demo, tmp_path, domain):
     (compared,) = _tables(dom(kept_page))
     assert f"kept ({selection['selected']})" in compared and f"excluded by the guard ({len(excluded)})" in compared
     labels = [r[0] for r in _rows(compared)]
-    assert labels[:3] == ["tokens", "base loss", "score"] and {"label: value lines", "digits"} <= set(labels)
+    assert labels[:3] == ["tokens", "base loss", "score"] and {"label: value text", "digits"} <= set(labels)
 
     excluded_page = section_page(page, f'<h3 id="excluded-{domain}">', "<h3>Top ", tmp_path)
     shown = dom(excluded_page)

@@ -6,6 +6,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from attention_influence.cli import main
+from attention_influence.config import GuardSettings
 
 # The two strongest copy heads of the embedded model (see tests/reports/test_explain.py):
 # masking them makes repeated text score far above ordinary prose.
@@ -41,7 +42,7 @@ def test_repetitive_documents_win_unless_excluded(tmp_path, wikitext_texts, caps
     best_plain = sorted((f"plain-{i}" for i in range(3)), key=lambda d: -scores[d]["score"])
     assert _kept(out) == set(best_plain)  # ceil(0.5 x 6 documents) = 3 wanted, 3 eligible
     report = json.loads((out / "selection.json").read_text())
-    assert report["guard"]["max_repetition"] == 0.3  # the default
+    assert report["guard"]["max_repetition"] == GuardSettings().max_repetition  # the default
     assert report["domains"]["prose"]["excluded"]["repeated"] == 3
     assert report["domains"]["prose"]["documents"] == 6
     assert "repeated 3" in capsys.readouterr().out
