@@ -368,7 +368,7 @@ def _guard_cost(v: DomainView) -> str:
         return ""
     unguarded, both = int(v.unguarded.sum()), int((v.unguarded & v.selected).sum())
     lost, instead = int((v.unguarded & v.excluded).sum()), int((v.selected & ~v.unguarded).sum())
-    share = f"{both / unguarded:.1%}" if unguarded else "-"
+    share = _overlap(v)
     return (
         f'<p class="cost">What the guard cost: without it the selection would hold {unguarded:,} documents; this '
         f"one holds {both:,} of them (<b>{share}</b>). The guard excluded {lost:,} of them; {instead:,} documents "
