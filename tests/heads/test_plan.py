@@ -14,6 +14,8 @@ import pytest
 from attention_influence.config import DetectSettings
 from attention_influence.errors import SettingError
 from attention_influence.heads import detect_heads, detection_size, plan_detection, probe_tokens_for
+from attention_influence.heads.detect import check_time
+from attention_influence.heads.plan import DetectionPlan
 from attention_influence.heads.probes import read_sentence_texts, sentence_pool
 
 SRC = Path(__file__).resolve().parents[2] / "src"
@@ -50,6 +52,23 @@ def test_a_detection_is_sized_for_the_device(device, probes, probes_why, tokens,
     )
 
 
+def _plan(seconds: float) -> DetectionPlan:
+    return DetectionPlan(
+        model="m", device="cpu", num_probes=800, probes_why="", probe_tokens=4096, tokens_why="", sentences="s",
+        pool=1, verify_forwards=0, measured_tokens=512, measured_seconds=1.0, seconds=seconds,
+    )  # fmt: skip
+
+
+def test_a_plan_past_the_default_limit_of_2_hours_is_refused_naming_the_flags():
+    assert DetectSettings().max_hours == 2.0
+    check_time(_plan(2 * 3600 - 1), DetectSettings())
+    with pytest.raises(
+        SettingError, match=r"max_hours: .* over the limit of 2 h: .*--num-probes 32 --probe-tokens 768"
+    ):
+        check_time(_plan(2 * 3600 + 1), DetectSettings())
+    check_time(_plan(50 * 24 * 3600), DetectSettings(max_hours=0))  # 0: no limit
+
+
 @pytest.mark.slow
 def test_the_plan_counts_probes_and_verify_forwards_and_times_one_probe(embedded, wikitext_path):
     pool = sentence_pool(embedded.tokenizer, read_sentence_texts(wikitext_path))
@@ -77,8 +96,11 @@ def test_the_plan_comes_before_the_detection_and_a_dry_run_stops_there(embedded,
     assert "hint" not in str(seen[0]) and len(report["selected"]) == 2
     plan = detect_heads(embedded, tmp_path / "dry", sentences=wikitext_path, num_probes=2, dry_run=True)
     assert plan.probe_tokens == 768 and not (tmp_path / "dry").exists()  # the CPU default
-    with pytest.raises(SettingError, match="max_hours: the detection would take .* over the limit of 2 h"):
-        detect_heads(embedded, tmp_path / "long", sentences=wikitext_path, num_probes=800, probe_tokens=4096)
+    # a limit far below what 800 x 4,096 takes on any CPU (70 min on a fast one): the refusal, not the speed, is tested
+    with pytest.raises(SettingError, match="max_hours: the detection would take .* over the limit of 0.05 h"):
+        detect_heads(
+            embedded, tmp_path / "long", sentences=wikitext_path, num_probes=800, probe_tokens=4096, max_hours=0.05
+        )
     assert not (tmp_path / "long").exists()
 
 
@@ -94,7 +116,7 @@ def test_attninf_heads_dry_run_prints_the_plan_and_writes_nothing(wikitext_path,
     assert "plan: detect the retrieval heads of embedded:SmolLM2-135M-Instruct (cpu)" in done.stderr
     assert "probes   32 (the CPU default; the paper's 800 on a GPU) x 768 tokens" in done.stderr
     long = subprocess.run(
-        [*command, "--out", str(tmp_path / "h"), "--num-probes", "800", "--probe-tokens", "4096"],
+        [*command, "--out", str(tmp_path / "h"), "--num-probes", "800", "--probe-tokens", "4096", "--max-hours", "0.05"],
         capture_output=True, text=True, env=env, timeout=600,
     )  # fmt: skip
     assert long.returncode == 2 and not (tmp_path / "h").exists()
