@@ -239,7 +239,7 @@ class GuardSettings:
     max_list_text: float = 0.55  # share of the text in list items, not sentences
     max_field_text: float = 0.25  # share of the text in short "label: value" lines
     max_digit_share: float = 0.5  # share of letters and digits that are digits
-    max_repetition: float = 0.45  # Gopher's duplicate word n-gram character fraction (a text written twice: 0.5)
+    max_repetition: float = 0.48  # Gopher's duplicate word n-gram character fraction (a text written twice: 0.5)
 
     def __post_init__(self) -> None:
         _flag("guard", self.enabled)

@@ -176,6 +176,16 @@ def test_text_measures_is_the_one_entry_point():
         ("See https://example.org/docs for more", False),
         ("x = compute(a, b)", False),  # an assignment is code, not a field
         ("In year 2 he pays 80+10=$90.", False),
+        ('"version": "1.0.3",', True),  # a JSON record's quoted key
+        ("'name': 'Chromium'", True),
+        ('"description": "A tool that reads every file of a project and writes one report.",', False),  # a sentence
+        ("ExecStart=/usr/libexec/packagekitd", True),  # a config line: Key=Value (INI, systemd, .desktop)
+        ("Name[de]=Chromium-Webbrowser", True),
+        ("prefix=/usr", True),
+        ('prefix="/usr"', False),  # a shell variable: a line of a program
+        ("exec_prefix=${prefix}", False),
+        ("    fill_value=None,", False),  # a keyword argument of a call
+        ("x==1", False),
     ],
 )
 def test_a_field_line_is_a_short_label_and_a_value_that_is_not_a_sentence(line, field):
@@ -188,6 +198,7 @@ def test_field_text_is_a_share_of_the_text_not_of_the_lines():
     assert field_text("") == 0.0
     for kind in ("spec_sheet", "opening_hours", "formula_sheet", "timetable", "unit_conversion", "value_table"):
         assert min(field_text(t) for t in _kind(kind)) > 0.6, kind
+    assert min(field_text(t) for t in _kind("package_json")) > 0.4  # "key": value lines, nested objects between
     for kind in ("encyclopedia", "worked_math", "python_function", "javascript", "library_doc", "language_reference"):
         assert max(field_text(t) for t in _kind(kind)) < 0.15, kind
 

@@ -80,7 +80,7 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         _row(digit_share=0.81),
         _row(repetition=0.5),
         _row(loss_base=0.05),  # however predictable: no rule reads a loss (its scale is the model's)
-        _row(templated_text=0.55, list_text=0.55, repetition=0.45, n_tokens=64),  # at the limits
+        _row(templated_text=0.55, list_text=0.55, repetition=0.48, n_tokens=64),  # at the limits
         _row(field_text=0.25, digit_share=0.5),
     ]
     reasons = guard_reasons(pa.Table.from_pylist(rows)).to_pylist()
@@ -91,7 +91,7 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         "list text 0.75 > 0.55",
         "label: value text 0.93 > 0.25",
         "digits 0.81 > 0.5",
-        "repeated text 0.50 > 0.45",
+        "repeated text 0.50 > 0.48",
         None,
         None,
         None,
@@ -187,14 +187,14 @@ def test_dev2_part_excludes_boilerplate_of_other_kinds():
     boilerplate = np.array([d["label"] == "boilerplate" for d in docs])
     assert (excluded & ~boilerplate).sum() <= 1  # a worked solution of six identical steps
     missed = {d["kind"] for d, e, b in zip(docs, excluded, boilerplate, strict=True) if b and not e}
-    assert missed <= {"licence_text", "package_status", "package_json"}  # prose licences score low; one status
-    # file, one package.json (templated text 0.53, under the 0.55 that real code with doctests needs)
+    assert missed <= {"licence_text", "package_status"}  # prose licences score low; status files with a prose
+    # description (a package.json is "key": value lines, field text)
 
 
-@pytest.mark.parametrize(("part", "boilerplate_kept"), [("dev", 1), ("dev2", 2), ("heldout", 0)])
+@pytest.mark.parametrize(("part", "boilerplate_kept"), [("dev", 1), ("dev2", 1), ("heldout", 0)])
 def test_selection_at_0_3_keeps_real_documents_instead_of_boilerplate(part, boilerplate_kept):
     """As measured (docs/guard.md): dev keeps a changelog of prose entries, dev2 a dpkg status entry
-    with a prose description and a package.json; the target is at most one."""
+    with a prose description; the target is at most one."""
     docs = _scored(part)
     baseline = _select(docs, np.zeros(len(docs), bool), 0.3)
     kept = _select(docs, excluded_mask(_table(docs)), 0.3)

@@ -40,11 +40,15 @@ FUNCTION_WORDS = frozenset(
     whether""".split()
 )
 
-# A field line: "label: value" (or label TAB value, label | value), a short label and a value that is
-# not a sentence: spec sheets, reference sheets, key-value records, status files, schedules.
+# A field line: "label: value" (or label TAB value, label | value, "label": value), a short label and a
+# value that is not a sentence: spec sheets, reference sheets, key-value records, status files, JSON.
 _FIELD = re.compile(
-    r"^\s*(?:[-*•·>]+\s+|\d+[.)]\s+)?([^\W_][\w'’ ()&/.,+-]{0,38}?)\s*(?::(?![:=/])|\t+| \| )\s*(\S.*)$"
+    r"^\s*(?:[-*•·>]+\s+|\d+[.)]\s+)?([\"']?)([^\W_][\w'’ ()&/.,+-]{0,38}?)\1\s*(?::(?![:=/])|\t+| \| )\s*(\S.*)$"
 )
+# ... or a config line: Key=Value, no space before the "=" (INI, systemd units, .desktop, pkg-config,
+# environment files); a line ending "," or "(" is an argument of a call, not a record; a quoted or
+# substituted value ("...", $x) is a shell variable, a line of a program.
+_ASSIGNED = re.compile(r"""^\s*()([^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(.*?)(?<![,(])$""")
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
 FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
 FIELD_VALUE_SENTENCE_WORDS = 4  # a value of this many words is a sentence (an argument's description, a dialogue turn)
@@ -154,15 +158,15 @@ def list_text(text: str) -> float:
 
 
 def _is_field(line: str) -> bool:
-    match = _FIELD.match(line)
-    if match is None or len(match.group(1).split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
+    match = _FIELD.match(line) or _ASSIGNED.match(line)
+    if match is None or len(match.group(2).split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
         return False
-    return words(match.group(2)) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
+    return words(match.group(3)) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
 
 
 def field_text(text: str) -> float:
     """Share of the text (characters of its non-blank lines) in field lines, in [0, 1]: a short
-    "label: value" line (label TAB value, label | value), whose label has at most
+    "label: value" line (label TAB value, label | value, "label": value, Key=Value), whose label has at most
     FIELD_LABEL_MAX_WORDS words, the line at most FIELD_LINE_MAX_WORDS, and whose value is not a
     sentence (fewer than FIELD_VALUE_SENTENCE_WORDS words). About 0.9 for a spec sheet, a formula
     sheet or a status file; prose, code and worked solutions stay under 0.2 (their "Step 1: ..."
