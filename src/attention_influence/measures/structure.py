@@ -43,12 +43,12 @@ FUNCTION_WORDS = frozenset(
 # A field line: "label: value" (or label TAB value, label | value, "label": value), a short label and a
 # value that is not a sentence: spec sheets, reference sheets, key-value records, status files, JSON.
 _FIELD = re.compile(
-    r"^\s*(?:[-*•·>]+\s+|\d+[.)]\s+)?([\"']?)([^\W_][\w'’ ()&/.,+-]{0,38}?)\1\s*(?::(?![:=/])|\t+| \| )\s*(\S.*)$"
+    r"^\s*(?:[-*•·>]+\s+|\d+[.)]\s+)?(?P<quote>[\"']?)(?P<label>[^\W_][\w'’ ()&/.,+-]{0,38}?)(?P=quote)\s*(?::(?![:=/])|\t+| \| )\s*(?P<value>\S.*)$"
 )
 # ... or a config line: Key=Value, no space before the "=" (INI, systemd units, .desktop, pkg-config,
 # environment files); a line ending "," or "(" is an argument of a call, not a record; a quoted or
 # substituted value ("...", $x) is a shell variable, a line of a program.
-_ASSIGNED = re.compile(r"""^\s*()([^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(.*?)(?<![,(])$""")
+_ASSIGNED = re.compile(r"""^\s*(?P<label>[^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(?P<value>.*?)(?<![,(])$""")
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
 FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
 FIELD_VALUE_SENTENCE_WORDS = 4  # a value of this many words is a sentence (an argument's description, a dialogue turn)
@@ -159,9 +159,9 @@ def list_text(text: str) -> float:
 
 def _is_field(line: str) -> bool:
     match = _FIELD.match(line) or _ASSIGNED.match(line)
-    if match is None or len(match.group(2).split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
+    if match is None or len(match["label"].split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
         return False
-    return words(match.group(3)) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
+    return words(match["value"]) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
 
 
 def field_text(text: str) -> float:
