@@ -162,6 +162,7 @@ SELECT_FLAGS = [
     ("--guard-max-fields", "0.63", _selection(lambda s: s.guard.max_field_text == 0.63)),
     ("--guard-max-digits", "0.64", _selection(lambda s: s.guard.max_digit_share == 0.64)),
     ("--max-repetition", "0.65", _selection(lambda s: s.guard.max_repetition == 0.65)),
+    ("--guard-max-sentences", "0.66", _selection(lambda s: s.guard.max_repeated_sentences == 0.66)),
 ]
 DETECT_FLAGS = [
     ("--sentences", "SENTENCES", lambda got: got["settings"].sentences.endswith("sentences.txt")),

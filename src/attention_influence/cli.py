@@ -65,6 +65,7 @@ GUARD_FLAGS = {  # GuardSettings field -> its flag on select and run
     "max_field_text": "--guard-max-fields",
     "max_digit_share": "--guard-max-digits",
     "max_repetition": "--max-repetition",
+    "max_repeated_sentences": "--guard-max-sentences",
 }
 FLAGS |= GUARD_FLAGS | {"guard": "--no-guard"}
 
@@ -250,6 +251,8 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
         f"(default: {d.max_digit_share})",
         "max_repetition": "exclude documents whose repetition (duplicated word n-gram character fraction, 0..1) is "
         f"above X (default: {d.max_repetition})",
+        "max_repeated_sentences": "exclude documents whose share of text in sentences that repeat an earlier "
+        f"sentence with other names and numbers is above X (default: {d.max_repeated_sentences})",
     }
     for name, flag in GUARD_FLAGS.items():
         kind = int if name == "min_tokens" else float

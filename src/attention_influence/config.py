@@ -5,6 +5,7 @@ values it allows."""
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass, field, fields, replace
 from typing import Any
 
@@ -44,13 +45,15 @@ def _text(name: str, value: Any, optional: bool = False) -> None:
 class ModelSettings:
     """Which model, where, in which precision."""
 
-    model: str | None = None  # hub id, local folder, .gguf file; None: the embedded SmolLM2-135M-Instruct
+    model: str | os.PathLike | None = None  # hub id, local folder, .gguf file; None: the embedded SmolLM2-135M-Instruct
     device: str = "auto"  # auto: cuda when present, else cpu
     dtype: str = "auto"  # auto: bfloat16 on cuda, float32 on cpu
     trust_remote_code: bool = False
     allow_pickle: bool = False
 
     def __post_init__(self) -> None:
+        if isinstance(self.model, os.PathLike):  # a pathlib.Path to a folder or a .gguf file
+            object.__setattr__(self, "model", os.fspath(self.model))
         _text("model", self.model, optional=True)
         _text("device", self.device)
         _choice("dtype", self.dtype, ("auto", "float32", "fp32", "bfloat16", "bf16", "float16", "fp16"))
@@ -234,18 +237,20 @@ class GuardSettings:
     `enabled=False` turns every rule off."""
 
     enabled: bool = True
-    min_tokens: int = 64  # tokens; the relative rise of a few dozen tokens is mostly noise
+    min_tokens: int = 55  # tokens; the relative rise of a few dozen tokens is mostly noise
     max_templated_text: float = 0.55  # share of the text in lines repeating an earlier line's structure
-    max_list_text: float = 0.55  # share of the text in list items, not sentences
+    max_list_text: float = 0.6  # share of the text in list items, not sentences
     max_field_text: float = 0.25  # share of the text in short "label: value" lines
     max_digit_share: float = 0.5  # share of letters and digits that are digits
     max_repetition: float = 0.48  # Gopher's duplicate word n-gram character fraction (a text written twice: 0.5)
+    max_repeated_sentences: float = 0.5  # share of the text in sentences repeating an earlier one's frame
 
     def __post_init__(self) -> None:
         _flag("guard", self.enabled)
         _integer("min_tokens", self.min_tokens, 0)
-        for name in ("max_templated_text", "max_list_text", "max_field_text", "max_digit_share", "max_repetition"):
-            _fraction(name, getattr(self, name), closed_low=True)
+        for item in fields(self):
+            if item.name.startswith("max_"):
+                _fraction(item.name, getattr(self, item.name), closed_low=True)
 
 
 BY = ("docs", "tokens")

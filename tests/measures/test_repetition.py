@@ -1,3 +1,5 @@
+import pytest
+
 from attention_influence.measures.repetition import duplicate_ngram_fraction, repetition
 
 
@@ -20,3 +22,25 @@ def test_fraction_counts_characters_of_later_occurrences():
 def test_short_or_empty_text_has_no_repetition():
     assert repetition("") == 0.0
     assert repetition("one two three four five six") == 0.0
+
+
+def test_repeated_sentences_see_a_sentence_repeated_with_other_names_and_numbers():
+    from attention_influence.measures.repetition import repeated_sentences, sentence_frame
+
+    assert sentence_frame("Need a plumber in Austin?") == "need a plumber in X"  # a name with its mark
+    assert sentence_frame("Delivery to Japan takes 2-10 business days.") == "delivery to X takes 0 business days."
+    spam = "".join(
+        f"Need a plumber in {city}? Trusted {city} plumber, open 24/7.\n" for city in ("Austin", "Madison", "Boise")
+    )
+    first = len("Need a plumber in Austin?") + len("Trusted Austin plumber, open 24/7.")
+    assert repeated_sentences(spam) == pytest.approx(
+        1 - first / sum(len(s) for s in spam.replace("? ", "?\n").split("\n"))
+    )
+    assert repeated_sentences("Yes. Yes. Yes. Yes.") == 0.0  # sentences of fewer than three words repeat anywhere
+    assert repeated_sentences("") == 0.0
+
+
+def test_real_text_repeats_no_sentence_frame(wikitext_texts, gsm8k_texts):
+    from attention_influence.measures.repetition import repeated_sentences
+
+    assert max(repeated_sentences(t) for t in wikitext_texts + gsm8k_texts) < 0.2

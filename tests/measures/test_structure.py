@@ -14,6 +14,7 @@ from attention_influence.measures.structure import (
     digit_share,
     field_text,
     function_words,
+    is_structural,
     line_template,
     list_text,
     repeating_template,
@@ -41,8 +42,12 @@ def _kind(kind: str) -> list[str]:
         ("    public String getName() {", "a() {"),
         ("1.2 Schedule and results ........ 15", "0 a . 0"),
         ("        self.name = name", "a.a = a"),
-        ("        self.option_strings = option_strings", "a.a_a = a_a"),  # "_" separates words
+        ("        self.option_strings = option_strings", "a.a = a"),  # an identifier is one word
+        ("export BILLING_DB_HOST=localhost", "a=a"),
         ("She makes 9 * 2 = $18 every day.", "a 0 * 0 = $0 a."),
+        ("9f321679d2ce58b1399e4e6de17fcc94  etc/gprofng.rc", "0 /"),  # a hash is a value, a path one path
+        ("/usr/lib/x86_64-linux-gnu/libSvtAv1Enc.so.1.4.1", "/"),
+        ("x = a/b + 1/2", "a = / + 0"),
     ],
 )
 def test_line_template(line, template):
@@ -53,12 +58,26 @@ def test_line_template(line, template):
     "line, other",
     [
         ("1 4 6 4 1", "1 5 10 10 5 1"),  # rows of numbers, whatever their length
-        ("/usr/share/doc/libgles/copyright", "/usr/lib/gles/conf"),  # paths, whatever their depth
-        ("9f321679d2ce58b1399e4e6de17fcc94  etc/gprofng.rc", "1caab03c881b97c705229e3d898619f4  usr/share/doc.gz"),
+        ('lang_name "<U0627><U0644><U0639><U0631>"', 'lang_name "<U0041><U0042>"'),  # escapes, however many
+        ("parse_session(path, ctx, id) — Parses the session.", "get_token(value, key) — Returns the token."),
     ],
 )
 def test_a_repeating_template_writes_a_repeated_unit_once(line, other):
     assert repeating_template(line) == repeating_template(other) != line_template(line)
+
+
+@pytest.mark.parametrize(
+    "line, structural",
+    [
+        ("It rained (a lot) today, so we stayed in.", False),  # prose, a parenthesis of prose
+        ("resetHeader(data) — Resets the header.", True),  # a call: the bracket is glued to the name
+        ("from hypothesis.internal.conjecture import Bytes", True),  # a qualified name, not a sentence's end
+        ("We stayed in. It rained.", False),
+        ("return name;", True),
+    ],
+)
+def test_a_structural_line_holds_more_than_prose(line, structural):
+    assert is_structural(repeating_template(line)) is structural
 
 
 def test_templated_text_is_the_share_of_the_text_in_lines_that_repeat_a_structure():
@@ -209,3 +228,22 @@ def test_digit_share_sees_tables_of_numbers():
         assert min(digit_share(t) for t in _kind(kind)) > 0.55, kind
     for kind in ("encyclopedia", "worked_math", "python_function", "javascript", "library_doc"):
         assert max(digit_share(t) for t in _kind(kind)) < 0.3, kind
+
+
+def test_a_list_is_a_run_of_items_not_a_lone_short_line():
+    doctested = (
+        'def is_even(n):\n    """Whether n is even.\n    >>> is_even(6)\n    True\n    >>> is_even(7)\n    False\n'
+        '    """\n    return n % 2 == 0\n'
+    )
+    assert list_text(doctested) == 0.0  # a doctest's results, each alone, are not a list
+    menu = "Home\nAbout\nProducts\nContact\n"
+    assert list_text(menu) == 1.0  # a run of items, from its first
+    heading = "History\nThe town was founded in 1820 by settlers from the coast, who built the mill.\n"
+    assert list_text(heading) == 0.0  # a lone heading is not a list
+
+
+def test_a_signature_is_not_a_field_line():
+    assert field_text("def strlen(string: str) -> int:") == 0.0
+    assert field_text("def add(x: int, y: int):") == 0.0
+    assert field_text("Weight: 6.6 kg") == 1.0
+    assert field_text("  * New upstream release (Closes: #1234)") == 1.0  # a changelog's entry: a record

@@ -53,6 +53,7 @@ def test_local_folder_loads(tmp_path) -> None:
     loaded = load_model(str(tmp_path), device="cpu")
     assert loaded.model.config.num_hidden_layers == 3 and loaded.fingerprint.startswith("files:")
     assert loaded.tokenizer.pad_token_id is not None
+    assert load_model(tmp_path, device="cpu").fingerprint == loaded.fingerprint  # a pathlib.Path works as well
 
 
 def test_missing_model_is_a_clear_error(tmp_path) -> None:

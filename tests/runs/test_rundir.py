@@ -16,7 +16,7 @@ import pyarrow as pa
 import pytest
 
 from attention_influence.errors import RunError
-from attention_influence.runs.rundir import RunDir
+from attention_influence.runs.rundir import FORMAT, RunDir
 from attention_influence.runs.schema import SCORE_SCHEMA
 from attention_influence.runs.sources import describe
 
@@ -51,7 +51,7 @@ def test_a_run_is_created_then_joined_with_the_same_settings(tmp_path):
     assert run.read_manifest() is None
     assert run.claim(_manifest(tmp_path)) == {}
     assert run.claim(_manifest(tmp_path)) == {}  # a restart, or another shard
-    assert run.manifest()["heads"] == [[3, 1]] and run.manifest()["format"] == 3
+    assert run.manifest()["heads"] == [[3, 1]] and run.manifest()["format"] == FORMAT
 
 
 def test_other_settings_are_refused_and_overwrite_removes_only_run_outputs(tmp_path):

@@ -44,6 +44,7 @@ def _score_files(folder, rows: int = 3000, parts: int = 4, seed: int = 0) -> tup
             "field_text": np.zeros(rows),
             "digit_share": rng.random(rows) * 0.55,
             "repetition": np.where(rng.random(rows) < 0.05, None, rng.random(rows) * 0.4),  # some not measured
+            "repeated_sentences": rng.random(rows) * 0.6,
         }
     )
     table = table.set_column(7, "score", _with_missing_scores(table["score"]))
@@ -128,6 +129,7 @@ def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
                 "loss_masked": 2.5,
                 "score": float(rng.integers(0, 6)) / 4,
                 "repetition": 0.0,
+                "repeated_sentences": 0.0,
                 "templated_text": float(rng.choice([0.1, 0.1, 0.1, 0.9])),
                 "list_text": 0.0,
                 "field_text": 0.0,

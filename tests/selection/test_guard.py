@@ -63,7 +63,8 @@ def _select(docs: list[dict], excluded: np.ndarray, fraction: float) -> list[dic
 def _row(**values) -> dict:
     """A row that no rule excludes, with `values` replaced."""
     row = dict(score=0.3, loss_base=2.0, loss_masked=2.6, n_tokens=200)
-    row |= dict(repetition=0.0, templated_text=0.1, list_text=0.1, function_words=0.3, compression_ratio=0.5)
+    row |= dict(repetition=0.0, repeated_sentences=0.0, templated_text=0.1, list_text=0.1, function_words=0.3)
+    row |= dict(compression_ratio=0.5)
     return row | dict(field_text=0.0, digit_share=0.1) | values
 
 
@@ -79,26 +80,28 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         _row(field_text=0.93),
         _row(digit_share=0.81),
         _row(repetition=0.5),
+        _row(repeated_sentences=0.72),
         _row(loss_base=0.05),  # however predictable: no rule reads a loss (its scale is the model's)
-        _row(templated_text=0.55, list_text=0.55, repetition=0.48, n_tokens=64),  # at the limits
-        _row(field_text=0.25, digit_share=0.5),
+        _row(templated_text=0.55, list_text=0.6, repetition=0.48, n_tokens=55),  # at the limits
+        _row(field_text=0.25, digit_share=0.5, repeated_sentences=0.5),
     ]
     reasons = guard_reasons(pa.Table.from_pylist(rows)).to_pylist()
     assert reasons == [
         None,
-        "too short: 30 tokens < 64",
+        "too short: 30 tokens < 55",
         "templated text 0.72 > 0.55",
-        "list text 0.75 > 0.55",
+        "list text 0.75 > 0.6",
         "label: value text 0.93 > 0.25",
         "digits 0.81 > 0.5",
         "repeated text 0.50 > 0.48",
+        "repeated sentences 0.72 > 0.5",
         None,
         None,
         None,
     ]
     which, _ = guard_verdicts(pa.Table.from_pylist(rows))
     assert [RULES[i].name if i >= 0 else None for i in which] == [
-        None, "too_short", "templated", "list", "fields", "numeric", "repeated", None, None, None
+        None, "too_short", "templated", "list", "fields", "numeric", "repeated", "sentences", None, None, None
     ]  # fmt: skip
 
 
@@ -133,7 +136,7 @@ def test_missing_columns_are_named_unless_their_rule_is_off():
     assert set(GUARD_COLUMNS) <= set(_row())
     off = GuardSettings(max_list_text=1, max_templated_text=1)
     assert guard_reasons(table, off).to_pylist() == [None]
-    assert needed_columns(off) == ("n_tokens", "field_text", "digit_share", "repetition")
+    assert needed_columns(off) == ("n_tokens", "field_text", "digit_share", "repetition", "repeated_sentences")
     assert needed_columns(GuardSettings(enabled=False)) == ()
 
 

@@ -20,7 +20,8 @@ from attention_influence.runs.schema import text_hash
 from attention_influence.selection import select
 from tests.runs.fake import fake_run, score_rows
 
-FINE = dict(repetition=0.0, templated_text=0.1, list_text=0.1, function_words=0.3, compression_ratio=0.5)
+FINE = dict(repetition=0.0, repeated_sentences=0.0, templated_text=0.1, list_text=0.1, function_words=0.3)
+FINE |= dict(compression_ratio=0.5)
 # (id, score, n_tokens, loss_base, measures changed): the best scores belong to documents the guard excludes
 DOCS = [
     ("a-table", 0.90, 300, 0.5, {"templated_text": 0.9}),  # templated
@@ -63,7 +64,7 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     assert (web["documents"], web["eligible"], web["selected"]) == (10, 5, 3)
     assert web["threshold"] == pytest.approx(0.30)
     assert web["excluded"] == {
-        "too_short": 1, "templated": 1, "list": 1, "fields": 1, "numeric": 0, "repeated": 1
+        "too_short": 1, "templated": 1, "list": 1, "fields": 1, "numeric": 0, "repeated": 1, "sentences": 0
     }  # fmt: skip
     assert report["total"]["excluded"] == web["excluded"]
     assert report["guard"] == {f: getattr(GuardSettings(), f) for f in GuardSettings.__dataclass_fields__}
@@ -72,8 +73,8 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     reasons = {row["id"]: (row["rule"], row["reason"]) for row in excluded}
     assert reasons == {
         "a-table": ("templated", "templated text 0.90 > 0.55"),
-        "b-list": ("list", "list text 0.80 > 0.55"),
-        "c-short": ("too_short", "too short: 20 tokens < 64"),
+        "b-list": ("list", "list text 0.80 > 0.6"),
+        "c-short": ("too_short", "too short: 20 tokens < 55"),
         "d-looped": ("repeated", "repeated text 0.60 > 0.48"),
         "e-sheet": ("fields", "label: value text 0.90 > 0.25"),
     }
@@ -114,7 +115,7 @@ def test_settings_switch_rules_or_the_guard_off(run_dir):
     assert pq.read_table(run_dir / "excluded.parquet").num_rows == 0  # no stale exclusions
     report = select(str(run_dir), fraction=0.3, min_tokens=0, max_templated_text=1, max_field_text=1)
     assert _kept(run_dir) == ["a-table", "c-short", "e-sheet"]
-    assert report["domains"]["web"]["excluded"] == {"list": 1, "numeric": 0, "repeated": 1}  # the rules on
+    assert report["domains"]["web"]["excluded"] == {"list": 1, "numeric": 0, "repeated": 1, "sentences": 0}  # on
     select(str(run_dir), SelectSettings(0.3, guard=GuardSettings(max_list_text=0.9, max_repetition=0.7)))
     assert _kept(run_dir) == ["b-list", "d-looped", "f"]
 
@@ -197,4 +198,4 @@ def test_excluded_documents_are_written_on_an_fsspec_url():
     report = select("memory://guarded-run", fraction=0.5, write_documents=False)
     assert report["excluded_file"] == "memory:///guarded-run/excluded.parquet"
     excluded = RunDir("memory://guarded-run").read_excluded(["id", "rule", "reason"]).to_pylist()
-    assert excluded == [{"id": "d0", "rule": "too_short", "reason": "too short: 10 tokens < 64"}]
+    assert excluded == [{"id": "d0", "rule": "too_short", "reason": "too short: 10 tokens < 55"}]

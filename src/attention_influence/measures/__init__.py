@@ -5,7 +5,7 @@ Pure functions of the text, computed on CPU workers while the model scores."""
 
 from __future__ import annotations
 
-from attention_influence.measures.repetition import repetition
+from attention_influence.measures.repetition import repeated_sentences, repetition
 from attention_influence.measures.structure import (
     compression_ratio,
     digit_share,
@@ -18,6 +18,7 @@ from attention_influence.measures.structure import (
 # Names of the measures, in the order they are stored (float64 Parquet columns next to the score).
 MEASURE_COLUMNS: tuple[str, ...] = (
     "repetition",
+    "repeated_sentences",
     "templated_text",
     "list_text",
     "field_text",
@@ -31,6 +32,7 @@ def text_measures(text: str) -> dict[str, float]:
     """Every measure of one document, keyed by MEASURE_COLUMNS (in that order)."""
     return {
         "repetition": repetition(text),
+        "repeated_sentences": repeated_sentences(text),
         "templated_text": templated_text(text),
         "list_text": list_text(text),
         "field_text": field_text(text),
@@ -47,6 +49,7 @@ __all__ = [
     "field_text",
     "function_words",
     "list_text",
+    "repeated_sentences",
     "repetition",
     "templated_text",
     "text_measures",

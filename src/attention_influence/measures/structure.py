@@ -16,14 +16,17 @@ from __future__ import annotations
 import re
 import zlib
 
-# One line's template: numbers -> "0", runs of words -> "a", runs of one punctuation mark -> one.
-_NUMBER = re.compile(r"\d+(?:[.,:/]\d+)*")
-_WORD_RUN = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*(?: +[^\W\d_]+(?:['’-][^\W\d_]+)*)*")
+# One line's template: values (hashes, numbers) -> "0", paths -> "/", runs of words -> "a", runs of one
+# punctuation mark -> one.
+_HASH = re.compile(r"\b(?=\w*\d)(?=\w*[^\W\d_])\w{8,}\b")  # a hash, a key, a serial: letters and digits mixed
+_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|\d+(?:[.,:/]\d+)*")  # hexadecimal too
+_PATH_TOKEN = re.compile(r"(?<![\w/])[\w.~@+-]*(?:/[\w.~@+-]+)+/?|(?<!\w)/(?!\S)")  # a/b/c, /usr/lib, ./x
+_WORD_RUN = re.compile(r"[^\W\d_]+(?:['’_-][^\W\d_]+)*(?: +[^\W\d_]+(?:['’_-][^\W\d_]+)*)*")
 _PUNCT_RUN = re.compile(r"([^\w\s])\1+")
 _SPACES = re.compile(r"\s+")
 _WORD = re.compile(r"[^\W\d_]+")
 # A list item: words, numbers and light punctuation only; an optional bullet or "(count)".
-_BARE_ITEM = re.compile(r"[\w '’&+#/.,:%$€£-]*\w[\w '’&+#/.,:%$€£-]*(?: ?\(\d+\))?")
+_BARE_ITEM = re.compile(r"[\w '’&+#/.,:%$€£-]*\w[\w '’&+#/.,:%$€£-]*(?: \(\d+\))?")
 _BULLET = re.compile(r"^(?:[-*•·>]+|\d+[.)]) +")
 # Items of a one-line list: separated by ; | · • a tab or a comma and a space (not a thousands
 # separator), or following a "(count)" as in tag clouds.
@@ -49,6 +52,7 @@ _FIELD = re.compile(
 # environment files); a line ending "," or "(" is an argument of a call, not a record; a quoted or
 # substituted value ("...", $x) is a shell variable, a line of a program.
 _ASSIGNED = re.compile(r"""^\s*(?P<label>[^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(?P<value>.*?)(?<![,(])$""")
+_OPEN_CALL = re.compile(r"\w\(")  # a bracket glued to a name: a call or a signature
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
 FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
 FIELD_VALUE_SENTENCE_WORDS = 4  # a value of this many words is a sentence (an argument's description, a dialogue turn)
@@ -57,19 +61,21 @@ LIST_LINE_MAX_WORDS = 6  # a list item has at most this many words
 LIST_MIN_ITEMS = 4  # a line of at least this many separated items is read item by item
 LIST_ONE_LINE_MAX_WORDS = 3  # ... of this many words at most (longer: clauses of a sentence)
 LIST_ITEM_SHARE = 0.75  # ... and is a list line when this share of its items are list items
+LIST_RUN = 2  # consecutive one-item lines that make a list
 
 
 def line_template(line: str) -> str:
     """The line with numbers as "0", runs of words as "a", repeated punctuation as one mark:
     "Monday: 9:00 - 17:30" -> "a: 0 - 0"; "    public String getName() {" -> "a() {"."""
     template = _PUNCT_RUN.sub(r"\1", line.strip().lower())
-    template = _NUMBER.sub("0", template)
+    template = _NUMBER.sub("0", _HASH.sub("0", template))
+    template = _PATH_TOKEN.sub("/", template)
     template = _WORD_RUN.sub("a", template)
     return _SPACES.sub(" ", template)
 
 
 _PATH = re.compile(r"/a\b")  # "/a" (a path, collapsed) reads as the root "/"
-_REPEATED_UNIT = re.compile(r"(.{1,3}?)\1+")  # "0 0 0 0" -> "0 0", "/a/a/a" -> "/a", "0a0a0a" -> "0a"
+_REPEATED_UNIT = re.compile(r"(.{1,6}?)\1+")  # "0 0 0 0" -> "0 0", "/a/a/a" -> "/a", "0a0a0a" -> "0a"
 PROSE_SYMBOLS = frozenset("a .,!?'()-–—…’‘")  # a template of only these is a line of prose, whatever it says
 TEMPLATE_RUN = 3  # consecutive lines of one structure that make a table, a menu, a listing
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
@@ -85,6 +91,13 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
 
 
+def is_structural(template: str) -> bool:
+    """Whether a line's template holds more than prose: a symbol that is not sentence punctuation,
+    a bracket glued to a word (a call, "f(x)", not a parenthesis of prose) or a dot between two
+    words (a qualified name, "os.path", not the end of a sentence)."""
+    return not PROSE_SYMBOLS.issuperset(template) or "a(" in template or "a.a" in template
+
+
 def repeating_template(line: str) -> str:
     """`line_template` with a short unit repeated in a row written once: a row of numbers, a path,
     a hash read the same whatever their length ("1 4 6 4 1" and "1 3 3 1" -> "0 0"; a path of
@@ -93,20 +106,10 @@ def repeating_template(line: str) -> str:
     return _PATH.sub("/", _REPEATED_UNIT.sub(r"\1", line_template(line))).removesuffix(",")  # a last item: no ","
 
 
-def templated_text(text: str) -> float:
-    """Share of the text (characters of its non-blank lines) in lines that repeat an earlier
-    line's structure, in [0, 1]: its `repeating_template` equals an earlier line's and holds more
-    than words and sentence punctuation (so the lines of a wrapped paragraph, all "a" or "a, a.",
-    do not count; a statement's ";" is not sentence punctuation). The first line of a run of
-    TEMPLATE_RUN or more consecutive lines of one structure counts too: the run is a table, a
-    menu or a listing from its first line. About 0.8 for a table, a listing, accessors or a
-    config file; prose, worked solutions and most code under 0.35."""
-    lines = _lines(text)
-    total = sum(map(len, lines))
-    if not total:
-        return 0.0
+def templated_lines(lines: list[str]) -> list[bool]:
+    """Per line: does it repeat an earlier line's structure (see `templated_text`)?"""
     templates = [repeating_template(line) for line in lines]
-    structural = [not PROSE_SYMBOLS.issuperset(template) for template in templates]
+    structural = [is_structural(template) for template in templates]
     counted = [False] * len(lines)
     seen: set[str] = set()
     for i, template in enumerate(templates):
@@ -118,7 +121,25 @@ def templated_text(text: str) -> float:
             if end - start >= TEMPLATE_RUN and structural[start]:
                 counted[start] = True  # the run's later lines repeat it: counted above
             start = end
-    return sum(len(line) for line, hit in zip(lines, counted, strict=True) if hit) / total
+    return counted
+
+
+def _share(lines: list[str], flags: list[bool]) -> float:
+    """Share of the characters of `lines` in the flagged ones (0 without characters)."""
+    total = sum(map(len, lines))
+    return sum(len(line) for line, hit in zip(lines, flags, strict=True) if hit) / total if total else 0.0
+
+
+def templated_text(text: str) -> float:
+    """Share of the text (characters of its non-blank lines) in lines that repeat an earlier
+    line's structure, in [0, 1]: its `repeating_template` equals an earlier line's and holds more
+    than words and sentence punctuation (so the lines of a wrapped paragraph, all "a" or "a, a.",
+    do not count; a statement's ";" is not sentence punctuation). The first line of a run of
+    TEMPLATE_RUN or more consecutive lines of one structure counts too: the run is a table, a
+    menu or a listing from its first line. About 0.8 for a table, a listing, accessors or a
+    config file; prose, worked solutions and most code under 0.35."""
+    lines = _lines(text)
+    return _share(lines, templated_lines(lines))
 
 
 def words(text: str) -> int:
@@ -136,32 +157,50 @@ def _is_list_item(item: str, max_words: int = LIST_LINE_MAX_WORDS) -> bool:
     return not item.endswith(SENTENCE_END)
 
 
-def list_text(text: str) -> float:
-    """Share of the text (characters of its non-blank lines) in list lines, in [0, 1]: a line
-    that is one short item (`_is_list_item`), or a line of LIST_MIN_ITEMS or more items separated
-    by ; | · • a tab, a comma and a space, or a "(count)", LIST_ITEM_SHARE of which are items of at
-    most LIST_ONE_LINE_MAX_WORDS words (a one-line word list, menu or tag cloud). Prose and code
-    lines are not."""
-    lines = _lines(text)
-    total = sum(map(len, lines))
-    if not total:
-        return 0.0
-    listed = 0
+def list_lines(lines: list[str]) -> list[bool]:
+    """Per line: is it a list line (see `list_text`)?"""
+    one_line, item = [], []
     for line in lines:
-        items = [item for item in _SEPARATORS.split(line.rstrip(".,;")) if item.strip()]
-        if len(items) >= LIST_MIN_ITEMS:
-            is_list = sum(_is_list_item(i, LIST_ONE_LINE_MAX_WORDS) for i in items) >= LIST_ITEM_SHARE * len(items)
-        else:
-            is_list = _is_list_item(line)
-        listed += len(line) * is_list
-    return listed / total
+        items = [part for part in _SEPARATORS.split(line.rstrip(".,;")) if part.strip()]
+        listed = len(items) >= LIST_MIN_ITEMS
+        one_line.append(
+            listed and sum(_is_list_item(i, LIST_ONE_LINE_MAX_WORDS) for i in items) >= LIST_ITEM_SHARE * len(items)
+        )
+        item.append(not listed and _is_list_item(line))
+    # an item counts in a run of LIST_RUN or more items (a menu, a column of names); a lone short line is a
+    # heading, a doctest's result or a statement of code
+    counted = list(one_line)
+    start = 0
+    for end in range(1, len(lines) + 1):
+        if end == len(lines) or item[end] != item[start]:
+            if item[start] and end - start >= LIST_RUN:
+                counted[start:end] = [True] * (end - start)
+            start = end
+    return counted
+
+
+def list_text(text: str) -> float:
+    """Share of the text (characters of its non-blank lines) in list lines, in [0, 1]: a run of
+    LIST_RUN or more lines that are each one short item (`_is_list_item`), or a line of
+    LIST_MIN_ITEMS or more items separated by ; | · • a tab, a comma and a space, or a "(count)",
+    LIST_ITEM_SHARE of which are items of at most LIST_ONE_LINE_MAX_WORDS words (a one-line word
+    list, menu or tag cloud). Prose and code lines are not."""
+    lines = _lines(text)
+    return _share(lines, list_lines(lines))
 
 
 def _is_field(line: str) -> bool:
     match = _FIELD.match(line) or _ASSIGNED.match(line)
     if match is None or len(match["label"].split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
         return False
+    if _OPEN_CALL.search(match["label"]) and match["label"].count("(") > match["label"].count(")"):
+        return False  # an annotated parameter of a signature, "def f(x: int)", not a label
     return words(match["value"]) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
+
+
+def field_lines(lines: list[str]) -> list[bool]:
+    """Per line: is it a field line (see `field_text`)?"""
+    return [_is_field(line) for line in lines]
 
 
 def field_text(text: str) -> float:
@@ -172,10 +211,15 @@ def field_text(text: str) -> float:
     sheet or a status file; prose, code and worked solutions stay under 0.2 (their "Step 1: ..."
     lines are a small part of the text)."""
     lines = _lines(text)
-    total = sum(map(len, lines))
-    if not total:
-        return 0.0
-    return sum(len(line) for line in lines if _is_field(line)) / total
+    return _share(lines, field_lines(lines))
+
+
+def structured_text(text: str) -> float:
+    """Share of the text (characters of its non-blank lines) in lines that are templated, list or
+    field lines (`templated_lines`, `list_lines`, `field_lines`), in [0, 1]."""
+    lines = _lines(text)
+    flags = zip(templated_lines(lines), list_lines(lines), field_lines(lines), strict=True)
+    return _share(lines, [any(f) for f in flags])
 
 
 def digit_share(text: str) -> float:

@@ -273,7 +273,7 @@ def load(settings: ModelSettings, device: str | None = None, source: ModelSource
 
 
 def load_model(
-    name: str | ModelSource | None = None,
+    name: str | os.PathLike | ModelSource | None = None,
     device: str | torch.device = "auto",
     dtype: str | torch.dtype = "auto",
     trust_remote_code: bool = False,

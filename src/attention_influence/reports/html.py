@@ -39,6 +39,7 @@ COMPARED = (  # (column, label, format) of the kept-vs-rejected table
     ("loss_base", "base loss", ".3f"),
     ("score", "score", ".4f"),
     ("repetition", "repetition", ".3f"),
+    ("repeated_sentences", "repeated sentences", ".3f"),
     ("templated_text", "templated text", ".3f"),
     ("list_text", "list text", ".3f"),
     ("field_text", "label: value text", ".3f"),

@@ -47,7 +47,7 @@ from attention_influence.runs import sources
 from attention_influence.runs.lock import Lock, holding, live_lease
 from attention_influence.runs.summary import merge_summaries
 
-FORMAT = 3  # the layout version written in run.json (3: the text measures of the guard read shares of the text)
+FORMAT = 4  # the layout version written in run.json (4: the guard's measures of issue 19: repeated sentences; values, paths, identifiers in line templates)
 MANIFEST, HEADS, SCORES, ERRORS, SUMMARY = "run.json", "heads.json", "scores", "errors.jsonl", "summary.json"
 SELECTION, SELECTED, REPORT, STATE = "selection.json", "selected", "report.html", ".attninf"
 EXCLUDED, EXPLAIN, CONTROL = "excluded.parquet", "explain", "control.json"

@@ -15,6 +15,8 @@ boilerplate (generated and from system files):
   numeric       digit_share > max_digit_share: most characters are digits (tables of numbers,
                 timetables, answer keys, logs)
   repeated      repetition > max_repetition: the text itself repeats (Gopher's n-gram measure)
+  sentences     repeated_sentences > max_repeated_sentences: the text repeats its sentences with
+                other names and numbers (keyword-stuffed pages, FAQ and listing pages, choruses)
 Every measure is a share of the text, read from its characters, in any language: no threshold
 depends on the selector model's loss scale or on English. A row whose column for a rule is null
 (not measured) is not excluded by that rule.
@@ -58,6 +60,9 @@ RULES: tuple[Rule, ...] = (
     Rule("fields", "field_text", "max_field_text", ">", "label: value text {value} > {limit}", 2, 1),
     Rule("numeric", "digit_share", "max_digit_share", ">", "digits {value} > {limit}", 2, 1),
     Rule("repeated", "repetition", "max_repetition", ">", "repeated text {value} > {limit}", 2, 1),
+    Rule(
+        "sentences", "repeated_sentences", "max_repeated_sentences", ">", "repeated sentences {value} > {limit}", 2, 1
+    ),
 )
 GUARD_COLUMNS: tuple[str, ...] = tuple(rule.column for rule in RULES)
 RULE_NAMES: tuple[str, ...] = tuple(rule.name for rule in RULES)
