@@ -27,8 +27,8 @@ def test_short_or_empty_text_has_no_repetition():
 def test_repeated_sentences_see_a_sentence_repeated_with_other_names_and_numbers():
     from attention_influence.measures.repetition import repeated_sentences, sentence_frame
 
-    assert sentence_frame("Need a plumber in Austin?") == "need a plumber in X"  # a name with its mark
-    assert sentence_frame("Delivery to Japan takes 2-10 business days.") == "delivery to X takes 0 business days."
+    assert sentence_frame("Need a plumber in Austin?") == "X a plumber in X"  # a name with its mark
+    assert sentence_frame("Delivery to Japan takes 2-10 business days.") == "X to X takes 0 business days."
     spam = "".join(
         f"Need a plumber in {city}? Trusted {city} plumber, open 24/7.\n" for city in ("Austin", "Madison", "Boise")
     )

@@ -9,7 +9,7 @@ of the six fractions: a long exact repeat counts at every n, a short formulaic o
 
 `repeated_sentences` sees text that repeats with its names and numbers changed (keyword-stuffed
 pages, FAQ and listing pages, song choruses): the share of the text in sentences whose frame (the
-sentence with its numbers and its capitalised words after the first abstracted) came before.
+sentence with its numbers and its capitalised words abstracted) came before.
 """
 
 from __future__ import annotations
@@ -52,10 +52,10 @@ FRAME_MIN_WORDS = 3  # a shorter sentence ("Yes.", "See below.") repeats in any 
 
 
 def sentence_frame(sentence: str) -> str:
-    """The sentence with numbers as "0" and capitalised words after the first as "X", the first
-    word in lower case: "Need a plumber in Austin?" -> "need a plumber in X?"."""
+    """The sentence with its numbers as "0" and its capitalised words (names, a sentence's first
+    word) as "X": "Need a plumber in Austin?" -> "X a plumber in X"."""
     tokens = _FRAME_NUMBER.sub("0", sentence.strip()).split()
-    return " ".join("X" if i and token[:1].isupper() else token.lower() for i, token in enumerate(tokens))
+    return " ".join("X" if token[:1].isupper() else token for token in tokens)
 
 
 def repeated_sentences(text: str) -> float:
