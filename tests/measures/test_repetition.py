@@ -44,3 +44,13 @@ def test_real_text_repeats_no_sentence_frame(wikitext_texts, gsm8k_texts):
     from attention_influence.measures.repetition import repeated_sentences
 
     assert max(repeated_sentences(t) for t in wikitext_texts + gsm8k_texts) < 0.2
+
+
+def test_repeated_sentences_read_no_language():
+    from attention_influence.measures.repetition import repeated_sentences
+
+    faq = "".join(f"F: Wie lange dauert der Versand nach {land}?\nA: Der Versand nach {land} dauert {n} Tage.\n"
+                  for land, n in (("Japan", 4), ("Kanada", 6), ("Chile", 9)))  # fmt: skip
+    assert repeated_sentences(faq) > 0.5
+    prose = "Der Versand dauert vier Tage. Danach prüfen wir die Ware, bevor sie ins Lager kommt. Japan ist weit."
+    assert repeated_sentences(prose) == 0.0

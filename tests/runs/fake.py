@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import pyarrow as pa
 
+from attention_influence.measures import text_measures
 from attention_influence.runs.rundir import RunDir
-from attention_influence.runs.schema import SCORE_SCHEMA
+from attention_influence.runs.schema import SCORE_SCHEMA, text_hash
 from attention_influence.runs.sources import describe
 
 MANIFEST = {
@@ -40,3 +44,17 @@ def fake_run(
         run.write_chunk(k, 0, table, (errors or [[]] * len(parts))[k])
     run.finish_shard(1, 0, {"records": sum(t.num_rows for t in parts), "seconds": 1.0})
     return run
+
+
+def stored_run(folder: Path, docs: list[dict], scores: dict[str, dict]) -> Path:
+    """A run folder (FOLDER/run) holding `docs` ({"id", "domain", "text"}) as one corpus file, with the
+    model scores stored for each id in `scores` and the text measures of the code as it is now."""
+    corpus = folder / "corpus.jsonl"
+    corpus.write_text("".join(json.dumps({"id": d["id"], "text": d["text"]}) + "\n" for d in docs))
+    rows = []
+    for row, doc in enumerate(docs):
+        score = {k: scores[doc["id"]][k] for k in ("n_tokens", "loss_base", "loss_masked", "score")}
+        place = dict(id=doc["id"], domain=doc["domain"], source=str(corpus), row=row, text_hash=text_hash(doc["text"]))
+        rows.append(place | score | text_measures(doc["text"]))
+    fake_run(str(folder / "run"), [score_rows(rows)], [str(corpus)])
+    return folder / "run"

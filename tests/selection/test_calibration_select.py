@@ -15,9 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from attention_influence.cli import main
-from attention_influence.measures import text_measures
-from attention_influence.runs.schema import text_hash
-from tests.runs.fake import fake_run, score_rows
+from tests.runs.fake import stored_run
 
 CALIBRATION = Path(__file__).resolve().parents[1] / "fixtures" / "calibration"
 DOMAINS = ("code", "general", "math")
@@ -30,15 +28,7 @@ def _docs(part: str) -> list[dict]:
 def _scored_run(folder: Path, part: str) -> tuple[Path, dict[str, dict]]:
     scores = {r["id"]: r for r in map(json.loads, (CALIBRATION / "scores.jsonl").read_text().splitlines())}
     docs = _docs(part)
-    corpus = folder / "corpus.jsonl"
-    corpus.write_text("".join(json.dumps({"id": d["id"], "text": d["text"]}) + "\n" for d in docs))
-    rows = []
-    for row, doc in enumerate(docs):
-        score = {k: scores[doc["id"]][k] for k in ("n_tokens", "loss_base", "loss_masked", "score")}
-        place = dict(id=doc["id"], domain=doc["domain"], source=str(corpus), row=row, text_hash=text_hash(doc["text"]))
-        rows.append(place | score | text_measures(doc["text"]))
-    fake_run(str(folder / "run"), [score_rows(rows)], [str(corpus)])
-    return folder / "run", {d["id"]: d for d in docs}
+    return stored_run(folder, docs, scores), {d["id"]: d for d in docs}
 
 
 def _kept(run: Path, docs: dict[str, dict]) -> list[dict]:
