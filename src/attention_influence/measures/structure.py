@@ -198,11 +198,6 @@ def _is_field(line: str) -> bool:
     return words(match["value"]) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
 
 
-def field_lines(lines: list[str]) -> list[bool]:
-    """Per line: is it a field line (see `field_text`)?"""
-    return [_is_field(line) for line in lines]
-
-
 def field_text(text: str) -> float:
     """Share of the text (characters of its non-blank lines) in field lines, in [0, 1]: a short
     "label: value" line (label TAB value, label | value, "label": value, Key=Value), whose label has at most
@@ -211,15 +206,7 @@ def field_text(text: str) -> float:
     sheet or a status file; prose, code and worked solutions stay under 0.2 (their "Step 1: ..."
     lines are a small part of the text)."""
     lines = _lines(text)
-    return _share(lines, field_lines(lines))
-
-
-def structured_text(text: str) -> float:
-    """Share of the text (characters of its non-blank lines) in lines that are templated, list or
-    field lines (`templated_lines`, `list_lines`, `field_lines`), in [0, 1]."""
-    lines = _lines(text)
-    flags = zip(templated_lines(lines), list_lines(lines), field_lines(lines), strict=True)
-    return _share(lines, [any(f) for f in flags])
+    return _share(lines, [_is_field(line) for line in lines])
 
 
 def digit_share(text: str) -> float:
