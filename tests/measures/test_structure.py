@@ -124,6 +124,22 @@ def test_a_run_of_lines_of_one_structure_counts_from_its_first_line():
     assert templated_text(statements) == 1.0
 
 
+def test_the_sentences_of_a_repeated_record_count_as_its_template():
+    signs = [("ARIES", "Mar 21 - Apr 19", "Romance is highlighted this evening.", 18, "Silver"),
+             ("TAURUS", "Apr 20 - May 20", "An old friend may reach out unexpectedly.", 33, "Orange"),
+             ("GEMINI", "May 21 - Jun 20", "Focus on health and let the rest wait until tomorrow.", 32, "Red")]  # fmt: skip
+    page = "\n\n".join(f"{s} ({d})\n{line}\nLucky number: {n} | Lucky color: {c}" for s, d, line, n, c in signs)
+    first = page.split("\n\n")[0].split("\n")
+    lines = [line for line in page.split("\n") if line]
+    assert templated_text(page) == pytest.approx(1 - sum(map(len, first)) / sum(map(len, lines)))  # all but the first
+    prose = "\n\n".join(line for _, _, line, _, _ in signs)  # the same sentences without the record around them
+    assert templated_text(prose) == 0.0
+    steps = (
+        "Step 1: add 4 and 5.\nThat makes nine apples.\n\nStep 2: take 2 away from 9, leaving 7.\nSo seven are left."
+    )
+    assert templated_text(steps) == 0.0  # blocks of two shapes: a worked solution is no record
+
+
 def test_real_classes_with_attribute_assignments_stay_under_the_guard_threshold():
     # real standard-library classes whose __init__ repeats `self.x = x` lines
     classes = [t for t in _kind("python_class") if t.count("self.") >= 4 and "def __init__" in t]
@@ -205,6 +221,9 @@ def test_text_measures_is_the_one_entry_point():
         ("exec_prefix=${prefix}", False),
         ("    fill_value=None,", False),  # a keyword argument of a call
         ("x==1", False),
+        ("maxSockets: opts.maxSockets ?? 15,", False),  # a member of an object literal in a program
+        ("timeouts: {", False),
+        ("CONNECTING: 0,", False),
     ],
 )
 def test_a_field_line_is_a_short_label_and_a_value_that_is_not_a_sentence(line, field):

@@ -53,6 +53,7 @@ _FIELD = re.compile(
 # substituted value ("...", $x) is a shell variable, a line of a program.
 _ASSIGNED = re.compile(r"""^\s*(?P<label>[^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(?P<value>.*?)(?<![,(])$""")
 _OPEN_CALL = re.compile(r"\w\(")  # a bracket glued to a name: a call or a signature
+_MEMBER_ENDS = (",", "{", "[", "(")  # an object literal's member goes on: "key: value," / "key: {"
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
 FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
 FIELD_VALUE_SENTENCE_WORDS = 4  # a value of this many words is a sentence (an argument's description, a dialogue turn)
@@ -78,6 +79,7 @@ _PATH = re.compile(r"/a\b")  # "/a" (a path, collapsed) reads as the root "/"
 _REPEATED_UNIT = re.compile(r"(.{1,6}?)\1+")  # "0 0 0 0" -> "0 0", "/a/a/a" -> "/a", "0a0a0a" -> "0a"
 PROSE_SYMBOLS = frozenset("a .,!?'()-–—…’‘")  # a template of only these is a line of prose, whatever it says
 TEMPLATE_RUN = 3  # consecutive lines of one structure that make a table, a menu, a listing
+RECORD_SENTENCE_WORDS = 3  # a line of a repeated record with this many words is a sentence in a slot
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
 # a word of two letters or more, in any script that spaces its words (sub- and superscripts and combining
 # marks are not letters: "x₁" and "x̄" are symbols of a formula)
@@ -89,6 +91,17 @@ _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uac00-\ud7af\uf900-\ufaff]")  # 
 
 def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.split("\n") if line.strip()]
+
+
+def _blocks(text: str) -> list[list[str]]:
+    """The text's blocks: runs of non-blank lines between blank ones, each line stripped."""
+    blocks: list[list[str]] = [[]]
+    for line in text.split("\n"):
+        if line.strip():
+            blocks[-1].append(line.strip())
+        elif blocks[-1]:
+            blocks.append([])
+    return [block for block in blocks if block]
 
 
 def is_structural(template: str) -> bool:
@@ -106,9 +119,9 @@ def repeating_template(line: str) -> str:
     return _PATH.sub("/", _REPEATED_UNIT.sub(r"\1", line_template(line))).removesuffix(",")  # a last item: no ","
 
 
-def templated_lines(lines: list[str]) -> list[bool]:
+def templated_lines(lines: list[str], templates: list[str] | None = None) -> list[bool]:
     """Per line: does it repeat an earlier line's structure (see `templated_text`)?"""
-    templates = [repeating_template(line) for line in lines]
+    templates = templates if templates is not None else [repeating_template(line) for line in lines]
     structural = [is_structural(template) for template in templates]
     counted = [False] * len(lines)
     seen: set[str] = set()
@@ -124,6 +137,26 @@ def templated_lines(lines: list[str]) -> list[bool]:
     return counted
 
 
+def record_sentences(blocks: list[list[str]], templates: list[str]) -> list[bool]:
+    """Per line of `blocks` (flattened; `templates` theirs): is it a sentence of RECORD_SENTENCE_WORDS
+    words or more in a block whose shape (its lines' templates, a line of prose as one mark) came
+    before and holds a structural line? Such a sentence fills a slot of a repeated record (a
+    horoscope's line under each sign, a listing's blurb under each title)."""
+    counted: list[bool] = []
+    seen: set[tuple[str, ...]] = set()
+    start = 0
+    for block in blocks:
+        own = templates[start : start + len(block)]
+        structural = [is_structural(template) for template in own]
+        shape = tuple(t if s else "" for t, s in zip(own, structural, strict=True))
+        record = len(block) >= 2 and any(structural) and shape in seen
+        sentences = (not s and words(line) >= RECORD_SENTENCE_WORDS for line, s in zip(block, structural, strict=True))
+        counted += [record and sentence for sentence in sentences]
+        seen.add(shape)
+        start += len(block)
+    return counted
+
+
 def _share(lines: list[str], flags: list[bool]) -> float:
     """Share of the characters of `lines` in the flagged ones (0 without characters)."""
     total = sum(map(len, lines))
@@ -136,10 +169,14 @@ def templated_text(text: str) -> float:
     than words and sentence punctuation (so the lines of a wrapped paragraph, all "a" or "a, a.",
     do not count; a statement's ";" is not sentence punctuation). The first line of a run of
     TEMPLATE_RUN or more consecutive lines of one structure counts too: the run is a table, a
-    menu or a listing from its first line. About 0.8 for a table, a listing, accessors or a
-    config file; prose, worked solutions and most code under 0.35."""
-    lines = _lines(text)
-    return _share(lines, templated_lines(lines))
+    menu or a listing from its first line. So do the sentences of a repeated record
+    (`record_sentences`). About 0.8 for a table, a listing, accessors or a config file; prose,
+    worked solutions and most code under 0.35."""
+    blocks = _blocks(text)
+    lines = [line for block in blocks for line in block]
+    templates = [repeating_template(line) for line in lines]
+    flags = zip(templated_lines(lines, templates), record_sentences(blocks, templates), strict=True)
+    return _share(lines, [line or record for line, record in flags])
 
 
 def words(text: str) -> int:
@@ -195,6 +232,8 @@ def _is_field(line: str) -> bool:
         return False
     if _OPEN_CALL.search(match["label"]) and match["label"].count("(") > match["label"].count(")"):
         return False  # an annotated parameter of a signature, "def f(x: int)", not a label
+    if match["label"].isidentifier() and not match.groupdict().get("quote") and line.endswith(_MEMBER_ENDS):
+        return False  # a member of an object literal in a program, "maxSockets: opts.max ?? 15,"
     return words(match["value"]) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
 
 
