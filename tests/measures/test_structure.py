@@ -74,6 +74,14 @@ def test_a_repeating_template_writes_a_repeated_unit_once(line, other):
         ("from hypothesis.internal.conjecture import Bytes", True),  # a qualified name, not a sentence's end
         ("We stayed in. It rained.", False),
         ("return name;", True),
+        ("# Push the flow along the path we found.", False),  # a comment of words is prose
+        ("## Advanced serialization", False),  # so is a heading
+        ("* Each worker reads its own shard.", False),  # a bullet, like "- ..."
+        ("# x = compute(y)", True),  # a comment holding code is not
+        ("else:", False),  # a lone opener
+        ('"""', False),  # a docstring's quotes
+        ("Monday:", False),
+        ("Monday: 9:00", True),
     ],
 )
 def test_a_structural_line_holds_more_than_prose(line, structural):

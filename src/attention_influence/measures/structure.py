@@ -78,6 +78,8 @@ def line_template(line: str) -> str:
 _PATH = re.compile(r"/a\b")  # "/a" (a path, collapsed) reads as the root "/"
 _REPEATED_UNIT = re.compile(r"(.{1,6}?)\1+")  # "0 0 0 0" -> "0 0", "/a/a/a" -> "/a", "0a0a0a" -> "0a"
 PROSE_SYMBOLS = frozenset("a .,!?'()-–—…’‘")  # a template of only these is a line of prose, whatever it says
+_PROSE_MARK = re.compile(r"^[#;*%>]+ (?=a)")  # a comment, a heading, a bullet or a quote mark before words
+BARE_TEMPLATES = frozenset({"a:", '"'})  # a block's opener ("else:", "Args:"), a docstring's quotes: no table
 TEMPLATE_RUN = 3  # consecutive lines of one structure that make a table, a menu, a listing
 RECORD_SENTENCE_WORDS = 3  # a line of a repeated record with this many words is a sentence in a slot
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
@@ -107,8 +109,13 @@ def _blocks(text: str) -> list[list[str]]:
 def is_structural(template: str) -> bool:
     """Whether a line's template holds more than prose: a symbol that is not sentence punctuation,
     a bracket glued to a word (a call, "f(x)", not a parenthesis of prose) or a dot between two
-    words (a qualified name, "os.path", not the end of a sentence)."""
-    return not PROSE_SYMBOLS.issuperset(template) or "a(" in template or "a.a" in template
+    words (a qualified name, "os.path", not the end of a sentence). Words after a comment,
+    heading, bullet or quote mark ("# a.", "* a") are prose; a lone opener or docstring quotes
+    (BARE_TEMPLATES) are too little to make a table of."""
+    body = _PROSE_MARK.sub("", template)
+    if body in BARE_TEMPLATES:
+        return False
+    return not PROSE_SYMBOLS.issuperset(body) or "a(" in body or "a.a" in body
 
 
 def repeating_template(line: str) -> str:
