@@ -28,6 +28,7 @@ DOMAINS = ("code", "general", "math")
 # (math-001/003/004/006/008/010/011 work a problem out).
 SHALLOW = {f"code-{i:03d}" for i in (2, 4, 6, 8, 10, 12)} | {f"gen-{i:03d}" for i in (2, 4, 6, 8, 10, 12)}
 SHALLOW |= {f"math-{i:03d}" for i in (2, 5, 7, 9, 12)}
+PROSE_HEADED = "code-006"  # the requirements.txt, half of it a comment in prose
 LINK = re.compile(r'href="(explain/[0-9a-f]{16}\.html)"')
 
 pytestmark = pytest.mark.slow  # runs the embedded model (and Chromium)
@@ -69,7 +70,13 @@ def test_the_demo_keeps_none_of_the_shallow_documents_and_loads_the_model_once(d
     assert len(kept) == 9 and {k.split("-")[0] for k in kept} == {"code", "gen", "math"}  # ceil(0.2 x 12) each
     assert not kept & SHALLOW
     excluded = {row["id"]: row["reason"] for row in pq.read_table(out / "excluded.parquet").to_pylist()}
-    assert SHALLOW <= set(excluded)  # each one kept out of the ranking, with its reason
+    assert SHALLOW - {PROSE_HEADED} <= set(excluded)  # each one kept out of the ranking, with its reason
+    # requirements.txt: its three comment lines are prose and half its text, so its pins (templated
+    # text 0.47) stay under the guard's 0.55; it is ranked, and ranks last of its domain
+    scores = {row["id"]: row for row in pq.read_table(out / "scores").to_pylist()}
+    assert PROSE_HEADED not in excluded and 0.4 < scores[PROSE_HEADED]["templated_text"] < 0.55
+    code = [row for row in scores.values() if row["id"].startswith("code-") and row["id"] not in excluded]
+    assert min(code, key=lambda row: row["score"])["id"] == PROSE_HEADED
     selection = json.loads((out / "selection.json").read_text())
     assert selection["guard"]["enabled"] and selection["fraction"] == 0.2
     assert sum(selection["total"]["excluded"].values()) == len(excluded)
