@@ -159,7 +159,7 @@ def population(args, name: str) -> list[dict]:
 def clean_side(args, scores: Scores, guard: dict) -> tuple[list[dict], dict[str, list[dict]]]:
     lines, pools = [], {}
     for name, domain in CLEAN:
-        if args.populations and name not in args.populations:
+        if args.populations is not None and name not in args.populations:  # `--populations` alone: none
             continue
         if not (Path(args.data) / f"{name}.jsonl").exists():
             print(f"{name}: not in {args.data}, left out")
@@ -220,7 +220,7 @@ def random_mixes(args, scores: Scores, guard: dict, pools: dict[str, list[dict]]
     lines = []
     for name, file in BOILERPLATE_SETS.items():
         path = Path(args.data) / file
-        if args.sets and name not in args.sets:
+        if args.sets is not None and name not in args.sets:  # `--sets` alone: none
             continue
         if not path.exists():
             print(f"boilerplate set {name}: no {path}, left out")
@@ -316,8 +316,10 @@ def main() -> None:
     parser.add_argument(
         "--guard", nargs="*", default=[], metavar="NAME=X", help="guard settings other than the defaults"
     )
-    parser.add_argument("--populations", nargs="*", default=None, help="only these clean populations")
-    parser.add_argument("--sets", nargs="*", default=None, help="only these boilerplate sets")
+    parser.add_argument(
+        "--populations", nargs="*", default=None, help="only these clean populations (none: `--populations` alone)"
+    )
+    parser.add_argument("--sets", nargs="*", default=None, help="only these boilerplate sets (none: `--sets` alone)")
     parser.add_argument("--json", default=None, help="also write the figures as JSON to this file")
     parser.add_argument(
         "--write-fixtures",
