@@ -93,7 +93,7 @@ BOILERPLATE_SETS = {
 }
 SCORE_FIELDS = ("n_tokens", "loss_base", "loss_masked", "score")
 FIXTURES = REPO / "tests" / "fixtures" / "fidelity"  # --write-fixtures: these populations' texts and scores
-FIXTURE_POPULATIONS = ("humaneval", "enwiki_articles", "champ_solutions")
+FIXTURE_POPULATIONS = ("humaneval", "enwiki_articles", "champ_solutions", "rust_java_files")
 
 
 def read_jsonl(path: Path) -> list[dict]:

@@ -3,8 +3,9 @@ selection path (`attninf select`), without a model: the scores each model gave a
 tests/fixtures/fidelity/scores-*.jsonl (written by `bench/fidelity.py --write-fixtures`), the text
 measures are computed here by the code as it is.
 
-- Clean real text, each population alone as one domain (HumanEval, CHAMP's competition solutions,
-  English Wikipedia articles: tests/fixtures/fidelity/, licences in tests/fixtures/LICENSES.md):
+- Clean real text, each population alone as one domain (HumanEval, Rust and Java source files,
+  CHAMP's competition solutions, English Wikipedia articles: tests/fixtures/fidelity/, licences in
+  tests/fixtures/fidelity/LICENSES.md):
   the guard excludes at most 3% of the documents, and the guarded top 20% holds at least 95% of
   the unguarded top 20%.
 - The calibration set's three parts (real text and boilerplate in three domains): at fraction 0.3
@@ -24,7 +25,7 @@ from tests.runs.fake import stored_run
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 MODELS = ("embedded", "gemma")  # SmolLM2-135M-Instruct, Gemma-3-270M: each with its shipped heads
-POPULATIONS = ("humaneval", "champ_solutions", "enwiki_articles")
+POPULATIONS = ("humaneval", "rust_java_files", "champ_solutions", "enwiki_articles")
 DOMAINS = ("code", "general", "math")
 
 
