@@ -184,6 +184,16 @@ def test_on_error_fail_names_file_and_line(corpus, tmp_path):
     assert line == f"attninf: error: {path}:2: text field 'text' is not a string (on_error=fail)"
 
 
+@pytest.mark.slow
+def test_on_error_skip_names_the_first_bad_record_and_the_list(corpus, tmp_path):
+    out = tmp_path / "out"
+    result = score(corpus, out, "--heads", "3:1")
+    assert result.returncode == 0, result.stderr
+    path = corpus / "math" / "a.jsonl"
+    first = f"  each listed in {out / 'errors.jsonl'}; the first: {path}:2: text field 'text' is not a string"
+    assert first in result.stdout.splitlines(), result.stdout
+
+
 def test_pickle_weights_refused_without_allow_pickle(corpus, tmp_path):
     import torch
 

@@ -236,7 +236,8 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
         "selection guard (docs/guard.md)",
         "Documents whose text can be copied from its own structure (tables, listings, templated code) are "
         "excluded before ranking; the fraction is still taken of all scored documents of a domain. Each excluded "
-        "document and its reason is written to DIR/excluded.parquet. A rule is off at 0 (minimums) or 1 (maximums).",
+        "document and its reason is written to DIR/excluded.parquet. A rule is off at 0 (minimums) or 1 (maximums); "
+        "a maximum of 0 excludes every document with any such text.",
     )
     g.add_argument("--no-guard", action="store_true", help="rank every scored document (no exclusion)")
     d = GuardSettings()
@@ -458,9 +459,17 @@ def _print_selection(report: dict) -> None:
             f"guard: the selection holds {cost['kept']:,} of the {cost['selected']:,} documents it would hold without "
             f"the guard ({cost['overlap']:.1%}); {cost['excluded']:,} of those were excluded"
         )
+    for domain, d in report["domains"].items():
+        unguarded = (d.get("without_guard") or {}).get("selected") or 0
+        if d["eligible"] < unguarded:  # the guard left fewer documents than the fraction asks for: all are kept
+            print(
+                f"warning: {domain}: the guard left {d['eligible']:,} of {d['documents']:,} documents eligible, "
+                f"fewer than the {unguarded:,} the selection would hold without it; check the --guard-* thresholds",
+                file=sys.stderr,
+            )
 
 
-def _print_score(summary) -> None:
+def _print_score(summary, out: str) -> None:
     print(
         f"scored {summary.scored:,} of {summary.records:,} records ({summary.tokens:,} tokens, "
         f"{summary.tokens_per_second:,.0f} tok/s); no score: {summary.unscored:,}; unreadable: {summary.errors:,}"
@@ -473,6 +482,21 @@ def _print_score(summary) -> None:
         print(f"  {count:>8,}  {reason}")
     for flag, count in sorted(summary.flags.items()):
         print(f"  {count:>8,}  {flag} (scored)")
+    if summary.errors or summary.unscored:
+        from attention_influence.corpus.readers import location
+        from attention_influence.errors import RunError
+        from attention_influence.runs.rundir import ERRORS, RunDir
+
+        rundir = RunDir(out)
+        try:
+            first = rundir.errors()[0]
+        except RunError:  # a shard of an unfinished run: its errors are merged when every shard is done
+            print(f"  each listed in {rundir.file(ERRORS)} once every shard is done")
+            return
+        print(
+            f"  each listed in {rundir.file(ERRORS)}; the first: "
+            f"{location(first['source'], first['row'])}: {first['reason']}"
+        )
 
 
 def _select(args: argparse.Namespace, built: dict, run) -> None:
@@ -483,7 +507,8 @@ def _select(args: argparse.Namespace, built: dict, run) -> None:
     if rundir.has(REPORT):
         print(
             f"note: {rundir.file(REPORT)} still shows the previous selection: "
-            f"`attninf report {args.out}` renders it for this one",
+            f"`attninf report {args.out}` renders it for this one (with --no-model: in seconds, without the "
+            "explain pages and the random-heads control)",
             file=sys.stderr,
         )
 
@@ -525,7 +550,7 @@ def _score(args: argparse.Namespace, built: dict, run) -> None:
         overwrite=args.overwrite, progress=built["progress"], on_plan=_print_plan, dry_run=args.dry_run,
     )  # fmt: skip
     if not args.dry_run:
-        _print_score(summary)
+        _print_score(summary, args.out)
 
 
 def _run(args: argparse.Namespace, built: dict, run) -> None:
@@ -536,7 +561,7 @@ def _run(args: argparse.Namespace, built: dict, run) -> None:
     )  # fmt: skip
     if args.dry_run:
         return
-    _print_score(result["score"])
+    _print_score(result["score"], args.out)
     if result["selection"] is not None:
         _print_selection(result["selection"])
         print(f"report: {result['report']}")

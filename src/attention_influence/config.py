@@ -292,15 +292,17 @@ def select_settings(**options: Any) -> SelectSettings:
             name = next(iter(thresholds))
             raise SettingError(name, "has no effect with the guard off (guard=False / --no-guard): drop one of them")
         guard = replace(guard, **thresholds) if isinstance(guard, GuardSettings) else GuardSettings(**thresholds)
-    return build(SelectSettings, guard=guard, **options)
+    return build(SelectSettings, also=GUARD_OPTIONS, guard=guard, **options)
 
 
-def build(cls: type, **options: Any) -> Any:
-    """`cls(**options)`, with an unknown option reported as a SettingError."""
+def build(cls: type, also: tuple[str, ...] = (), **options: Any) -> Any:
+    """`cls(**options)`, with an unknown option reported as a SettingError that lists the known
+    ones: `cls`'s fields and `also` (names the caller took out of the options before)."""
     known = {f.name for f in fields(cls)}
     unknown = sorted(set(options) - known)
     if unknown:
-        raise SettingError(unknown[0], f"is not a setting of {cls.__name__} (known: {', '.join(sorted(known))})")
+        listed = ", ".join(sorted(known | set(also)))
+        raise SettingError(unknown[0], f"is not a setting of {cls.__name__} (known: {listed})")
     return cls(**options)
 
 

@@ -77,6 +77,13 @@ def test_bad_rows_carry_a_reason_and_keep_their_line(tmp_path) -> None:
     assert records[1].error.startswith("invalid JSON")
 
 
+def test_an_invalid_json_reason_reads_once(tmp_path) -> None:
+    path = tmp_path / "tab.jsonl"
+    path.write_bytes(b'{"text": "a\tb"}\n')  # a raw tab inside a string: json's message ends in "at"
+    (record,) = read_records(str(path))
+    assert record.error == "invalid JSON (Invalid control character at column 12)"
+
+
 def test_memory_filesystem_urls() -> None:
     import fsspec
 

@@ -120,6 +120,16 @@ def test_settings_switch_rules_or_the_guard_off(run_dir):
     assert _kept(run_dir) == ["b-list", "d-looped", "f"]
 
 
+def test_the_report_counts_the_guard_cost_in_words(run_dir):
+    from attention_influence.reports.html import _guard_cost
+
+    (view,) = domain_views(RunDir(run_dir).read_scores(), select(str(run_dir), fraction=0.1))  # a-table -> f
+    assert "would hold 1 document; this one holds 0 of them" in _guard_cost(view)
+    assert "excluded 1 of them; 1 document from below the cut without the guard takes its place." in _guard_cost(view)
+    (view,) = domain_views(RunDir(run_dir).read_scores(), select(str(run_dir), fraction=0.3))
+    assert "would hold 3 documents;" in _guard_cost(view) and "3 documents from below" in _guard_cost(view)
+
+
 def test_report_marks_what_the_guarded_selection_kept_and_excluded(run_dir):
     selection = select(str(run_dir), fraction=0.3)
     (view,) = domain_views(RunDir(run_dir).read_scores(), selection)
@@ -137,6 +147,7 @@ def test_report_marks_what_the_guarded_selection_kept_and_excluded(run_dir):
         ({"min_loss_base": 0.8}, "min_loss_base", "is not a setting of SelectSettings"),  # no rule reads a loss
         ({"guard": "on"}, "guard", "must be a GuardSettings or true/false, got str"),
         ({"max_lines": 0.2}, "max_lines", "is not a setting of SelectSettings"),
+        ({"max_templated": 0.5}, "max_templated", "max_repetition, max_templated_text, min_tokens, output_layout)"),
     ],
 )
 def test_bad_guard_settings_name_the_setting(run_dir, options, setting, says):
@@ -182,6 +193,15 @@ def test_cli_flags_reach_the_guard(run_dir, capsys):
     assert _kept(run_dir) == ["a-table", "b-list", "c-short"] and "guard: off" in capsys.readouterr().out
     assert main(["select", str(run_dir), "--no-guard", "--max-repetition", "0.2"]) == 2
     assert "--max-repetition: has no effect with the guard off" in capsys.readouterr().err
+
+
+def test_a_domain_the_guard_leaves_short_is_named_on_stderr(run_dir, capsys):
+    assert main(["select", str(run_dir), "--fraction", "0.3", "--no-progress"]) == 0
+    assert "warning" not in capsys.readouterr().err  # enough documents stay eligible
+    assert main(["select", str(run_dir), "--fraction", "0.3", "--guard-max-templated", "0", "--no-progress"]) == 0
+    assert json.loads((run_dir / "selection.json").read_text())["domains"]["web"]["selected"] == 0
+    (line,) = [line for line in capsys.readouterr().err.splitlines() if line.startswith("warning")]
+    assert line.startswith("warning: web: the guard left 0 of 10 documents eligible, fewer than the 3 ")
 
 
 def test_an_unmeasured_row_is_not_excluded_by_that_rule(tmp_path):

@@ -280,7 +280,7 @@ def _parse_line(line: bytes) -> tuple[object, str | None, str | None]:
     try:
         return json.loads(text), None, flag
     except json.JSONDecodeError as err:
-        return None, f"invalid JSON ({err.msg} at column {err.colno})", flag
+        return None, f"invalid JSON ({err.msg.removesuffix(' at')} at column {err.colno})", flag  # "... character at"
     except RecursionError:
         return None, "invalid JSON (nested too deeply)", flag
 

@@ -358,7 +358,8 @@ def _excluded_section(v: DomainView, selection: dict | None, texts: dict, links:
     out += _guard_cost(v)
     best = excluded_best(v)
     if len(best):
-        out += f"<p>The {len(best)} best-scoring ones (first those the selection without the guard keeps):</p>"
+        ones = "The best-scoring one" if len(best) == 1 else f"The {len(best)} best-scoring ones"
+        out += f"<p>{ones} (first those the selection without the guard keeps):</p>"
         out += _documents_table(v, best, texts, links)
     return out
 
@@ -370,11 +371,18 @@ def _guard_cost(v: DomainView) -> str:
     unguarded, both = int(v.unguarded.sum()), int((v.unguarded & v.selected).sum())
     lost, instead = int((v.unguarded & v.excluded).sum()), int((v.selected & ~v.unguarded).sum())
     share = _overlap(v)
+    below = "from below the cut without the guard"
+    instead_take = f"document {below} takes its place" if instead == 1 else f"documents {below} take their places"
     return (
-        f'<p class="cost">What the guard cost: without it the selection would hold {unguarded:,} documents; this '
-        f"one holds {both:,} of them (<b>{share}</b>). The guard excluded {lost:,} of them; {instead:,} documents "
-        "from below the cut without the guard take their places.</p>"
+        f'<p class="cost">What the guard cost: without it the selection would hold {_count(unguarded, "document")}; '
+        f"this one holds {both:,} of them (<b>{share}</b>). The guard excluded {lost:,} of them; {instead:,} "
+        f"{instead_take}.</p>"
     )
+
+
+def _count(n: int, noun: str) -> str:
+    """`n` and the noun, plural unless `n` is 1: "1 document", "3 documents"."""
+    return f"{n:,} {noun}" if n == 1 else f"{n:,} {noun}s"
 
 
 def _domain_section(v: DomainView, selection: dict | None, texts: dict, links: dict) -> str:
