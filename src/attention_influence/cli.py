@@ -489,14 +489,12 @@ def _print_score(summary, out: str) -> None:
 
         rundir = RunDir(out)
         try:
-            first = rundir.errors()[0]
+            first = rundir.errors(limit=1)  # one line read, however many there are
         except RunError:  # a shard of an unfinished run: its errors are merged when every shard is done
             print(f"  each listed in {rundir.file(ERRORS)} once every shard is done")
             return
-        print(
-            f"  each listed in {rundir.file(ERRORS)}; the first: "
-            f"{location(first['source'], first['row'])}: {first['reason']}"
-        )
+        shown = "".join(f"; the first: {location(e['source'], e['row'])}: {e['reason']}" for e in first)
+        print(f"  each listed in {rundir.file(ERRORS)}{shown}")
 
 
 def _select(args: argparse.Namespace, built: dict, run) -> None:

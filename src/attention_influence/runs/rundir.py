@@ -23,6 +23,7 @@ chunk is done."""
 from __future__ import annotations
 
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -341,12 +342,13 @@ class RunDir:
         atomic_write_bytes(self.file(ERRORS), "".join(json.dumps(e) + "\n" for e in errors).encode())
         write_json(self.file(SUMMARY), merge_summaries(self.shard_summaries()))
 
-    def errors(self) -> list[dict]:
-        """The entries of DIR/errors.jsonl (merged first if a complete run lacks it)."""
+    def errors(self, limit: int | None = None) -> list[dict]:
+        """The entries of DIR/errors.jsonl, the first `limit` of them (merged first if a complete
+        run lacks it)."""
         if not self._exists(ERRORS):
             self.check_complete()
             self.merge()
-        return _read_jsonl(self.file(ERRORS))
+        return _read_jsonl(self.file(ERRORS), limit)
 
     # --- other outputs -----------------------------------------------------------------------
     def has(self, name: str) -> bool:
@@ -421,9 +423,11 @@ def _differences(old: dict, new: dict) -> list[str]:
     return differ
 
 
-def _read_jsonl(uri: str) -> list[dict]:
+def _read_jsonl(uri: str, limit: int | None = None) -> list[dict]:
+    """The entries of a JSONL file (its first `limit` ones: only those lines are read)."""
     try:
         with fsspec.open(uri, "rb") as f:
-            return [json.loads(line) for line in f.read().splitlines() if line.strip()]
+            lines = (line for line in f if line.strip())
+            return [json.loads(line) for line in itertools.islice(lines, limit)]
     except FileNotFoundError:
         return []
