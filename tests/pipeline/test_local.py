@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from attention_influence import score_corpus
@@ -27,6 +29,11 @@ def test_prepare_workers_give_the_thread_results(short_corpus, embedded, read_sc
         str(short_corpus), str(tmp_path / "pool"), HEADS, embedded, chunk_docs=5, progress=False, prepare_workers=2
     )
     assert again.resumed_chunks == 6  # workers check finished chunks against the source, as the thread does
+    # the run's summary stays the scoring's (its time, tokens/s, model busy), not the re-run's that scored nothing
+    summary = json.loads((tmp_path / "pool" / "summary.json").read_text())
+    assert again.tokens_per_second == 0 and pool.tokens_per_second > 0
+    assert summary["tokens_per_second"] == pytest.approx(pool.tokens_per_second)
+    assert summary["seconds"] == pytest.approx(pool.seconds) and summary["busy_fraction"] > 0
 
 
 def test_default_workers_leave_the_cpu_to_the_model():

@@ -81,6 +81,7 @@ def run_shard(job: ScoreJob, executor: ShardExecutor, progress: bool = True) -> 
         _restart_changed(job, rundir, changed, ranges)
         if job.heads_info and rundir.read_heads() != job.heads_info:
             rundir.write_heads(job.heads_info)
+        previous = rundir.shard_summary(settings.num_shards, settings.shard_index)  # a finished shard run again
         rundir.start_shard(settings.num_shards, settings.shard_index)
         start = time.perf_counter()
         with Progress("score", enabled=progress) as bar:
@@ -90,5 +91,15 @@ def run_shard(job: ScoreJob, executor: ShardExecutor, progress: bool = True) -> 
                 rundir.heartbeat()
         summary.seconds = time.perf_counter() - start
         summary.peak_memory_bytes = max(summary.peak_memory_bytes, peak_memory_bytes("cpu"))
-        rundir.finish_shard(settings.num_shards, settings.shard_index, summary.as_dict())
+        rundir.finish_shard(settings.num_shards, settings.shard_index, _what_scoring_did(summary, previous))
     return summary
+
+
+def _what_scoring_did(summary: ScoreSummary, previous: dict | None) -> dict:
+    """The shard's summary for DIR/summary.json: this process's, or, when it found every chunk
+    finished and scored nothing (a finished run run again, to select anew), the summary of the
+    process that scored them, so that the run's time and tokens/s stay the scoring's."""
+    unchanged = previous is not None and previous.get("records") == summary.records
+    if unchanged and summary.resumed_chunks and summary.resumed_tokens == summary.tokens:
+        return previous
+    return summary.as_dict()

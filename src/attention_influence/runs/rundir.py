@@ -48,7 +48,8 @@ from attention_influence.runs import sources
 from attention_influence.runs.lock import Lock, holding, live_lease
 from attention_influence.runs.summary import merge_summaries
 
-FORMAT = 4  # the layout version written in run.json (4: the guard's measures of issue 19: repeated sentences; values, paths, identifiers in line templates)
+FORMAT = 5  # the layout version written in run.json (4: the guard's measures of issue 19: repeated sentences; values,
+# paths, identifiers in line templates; 5: structured_text, a column of the score rows)
 MANIFEST, HEADS, SCORES, ERRORS, SUMMARY = "run.json", "heads.json", "scores", "errors.jsonl", "summary.json"
 SELECTION, SELECTED, REPORT, STATE = "selection.json", "selected", "report.html", ".attninf"
 EXCLUDED, EXPLAIN, CONTROL = "excluded.parquet", "explain", "control.json"
@@ -293,6 +294,11 @@ class RunDir:
         if self.fs.exists(done):
             self.fs.rm(done)
         atomic_write_bytes(self.file(STATE, "shards", f"{name}.started"), b"")
+
+    def shard_summary(self, num_shards: int, shard_index: int) -> dict | None:
+        """The summary a finished shard left (None while it has not finished, or never ran)."""
+        parts = (STATE, "shards", f"{shard_name(num_shards, shard_index)}.done")
+        return read_json(self.file(*parts)) if self._exists(*parts) else None
 
     def finish_shard(self, num_shards: int, shard_index: int, summary: dict) -> bool:
         """Mark the shard done with its summary; when it was the last, merge the errors and the
