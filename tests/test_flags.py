@@ -163,6 +163,7 @@ SELECT_FLAGS = [
     ("--guard-max-digits", "0.64", _selection(lambda s: s.guard.max_digit_share == 0.64)),
     ("--max-repetition", "0.65", _selection(lambda s: s.guard.max_repetition == 0.65)),
     ("--guard-max-sentences", "0.66", _selection(lambda s: s.guard.max_repeated_sentences == 0.66)),
+    ("--guard-max-structured", "0.67", _selection(lambda s: s.guard.max_structured_text == 0.67)),
 ]
 DETECT_FLAGS = [
     ("--sentences", "SENTENCES", lambda got: got["settings"].sentences.endswith("sentences.txt")),

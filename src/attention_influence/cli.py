@@ -66,6 +66,7 @@ GUARD_FLAGS = {  # GuardSettings field -> its flag on select and run
     "max_digit_share": "--guard-max-digits",
     "max_repetition": "--max-repetition",
     "max_repeated_sentences": "--guard-max-sentences",
+    "max_structured_text": "--guard-max-structured",
 }
 FLAGS |= GUARD_FLAGS | {"guard": "--no-guard"}
 
@@ -254,6 +255,8 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
         f"above X (default: {d.max_repetition})",
         "max_repeated_sentences": "exclude documents whose share of text in sentences that repeat an earlier "
         f"sentence with other names and numbers is above X (default: {d.max_repeated_sentences})",
+        "max_structured_text": "exclude documents whose share of text in templated, list and 'label: value' lines "
+        f"together is above X (default: {d.max_structured_text})",
     }
     for name, flag in GUARD_FLAGS.items():
         kind = int if name == "min_tokens" else float

@@ -241,6 +241,7 @@ class GuardSettings:
     max_templated_text: float = 0.55  # share of the text in lines repeating an earlier line's structure
     max_list_text: float = 0.6  # share of the text in list items, not sentences
     max_field_text: float = 0.25  # share of the text in short "label: value" lines
+    max_structured_text: float = 0.6  # share of the text in templated, list and label: value lines together
     max_digit_share: float = 0.5  # share of letters and digits that are digits
     max_repetition: float = 0.48  # Gopher's duplicate word n-gram character fraction (a text written twice: 0.5)
     max_repeated_sentences: float = 0.5  # share of the text in sentences repeating an earlier one's frame

@@ -18,6 +18,8 @@ from attention_influence.measures.structure import (
     line_template,
     list_text,
     repeating_template,
+    structure_shares,
+    structured_text,
     templated_text,
     words,
 )
@@ -200,6 +202,7 @@ def test_text_measures_is_the_one_entry_point():
     assert measures["repetition"] == repetition(text)
     assert measures["templated_text"] == templated_text(text) and measures["list_text"] == list_text(text)
     assert measures["field_text"] == field_text(text) and measures["digit_share"] == digit_share(text)
+    assert measures["structured_text"] == structured_text(text)
     assert text_measures("") == dict.fromkeys(MEASURE_COLUMNS, 0.0) | {"compression_ratio": 1.0}
 
 
@@ -276,3 +279,49 @@ def test_a_signature_is_not_a_field_line():
     assert field_text("def add(x: int, y: int):") == 0.0
     assert field_text("Weight: 6.6 kg") == 1.0
     assert field_text("  * New upstream release (Closes: #1234)") == 1.0  # a changelog's entry: a record
+
+
+JOB_BOARD = """Jobs in Tacoma, WA
+Page 1 of 96 jobs
+
+Line Cook
+Harbor Grill  3.9★
+Tacoma, WA
+$19.50 - $22.00 an hour
+Day shift · Weekends
+3 days ago · 41 applicants
+
+Warehouse Associate
+Northline Freight  3.4★
+Fife, WA
+$21.00 - $24.50 an hour
+Night shift · Overtime
+Just posted · 112 applicants
+
+Dental Receptionist
+Bright Smiles Dental  4.1★
+Tacoma, WA
+$20.00 - $23.00 an hour
+Monday to Friday
+Today · 18 applicants
+"""
+
+
+def test_structured_text_is_the_union_of_templated_list_and_field_lines():
+    shares = structure_shares(JOB_BOARD)
+    # each kind alone is under its threshold; together they are most of the page
+    guard = GuardSettings()
+    assert shares["templated_text"] < guard.max_templated_text and shares["list_text"] < guard.max_list_text
+    assert shares["field_text"] < guard.max_field_text
+    assert shares["structured_text"] > guard.max_structured_text
+    assert shares["structured_text"] >= max(shares["templated_text"], shares["list_text"], shares["field_text"])
+    assert shares["structured_text"] <= shares["templated_text"] + shares["list_text"] + shares["field_text"] + 1e-12
+    assert structured_text("") == 0.0 and structure_shares("") == dict.fromkeys(shares, 0.0)
+
+
+def test_real_text_stays_under_the_structured_threshold():
+    limit = GuardSettings().max_structured_text
+    for part in ("dev", "dev2", "heldout"):
+        for doc in _docs(part):
+            if doc["label"] == "real" and templated_text(doc["text"]) <= GuardSettings().max_templated_text:
+                assert structured_text(doc["text"]) < limit, doc["id"]

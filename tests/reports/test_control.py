@@ -53,7 +53,7 @@ def test_the_sample_is_seeded_per_domain_and_leaves_out_what_the_guard_excluded(
     )
     selection = {"guard": {"enabled": True, "min_tokens": 64, "max_templated_text": 1, "max_list_text": 1,
                            "max_field_text": 1, "max_digit_share": 1, "max_repetition": 1,
-                           "max_repeated_sentences": 1}}  # fmt: skip
+                           "max_repeated_sentences": 1, "max_structured_text": 1}}  # fmt: skip
     samples = sample_rows(table, selection, size=8, seed=0)
     assert sorted(samples) == ["a", "b"] and all(t.num_rows == 8 for t in samples.values())
     picked = [r for t in samples.values() for r in t["row"].to_pylist()]

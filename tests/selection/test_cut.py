@@ -47,6 +47,8 @@ def _score_files(folder, rows: int = 3000, parts: int = 4, seed: int = 0) -> tup
             "repeated_sentences": rng.random(rows) * 0.6,
         }
     )
+    structured = np.minimum(1, np.maximum(table["templated_text"], table["list_text"]) + rng.random(rows) * 0.2)
+    table = table.append_column("structured_text", pa.array(structured))  # the three together: about 0.6 or more
     table = table.set_column(7, "score", _with_missing_scores(table["score"]))
     paths = []
     for index, part in enumerate(np.array_split(np.arange(rows), parts)):
@@ -134,6 +136,7 @@ def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
                 "list_text": 0.0,
                 "field_text": 0.0,
                 "digit_share": 0.0,
+                "structured_text": 0.0,
             }
         )
     return out

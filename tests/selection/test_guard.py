@@ -65,7 +65,7 @@ def _row(**values) -> dict:
     row = dict(score=0.3, loss_base=2.0, loss_masked=2.6, n_tokens=200)
     row |= dict(repetition=0.0, repeated_sentences=0.0, templated_text=0.1, list_text=0.1, function_words=0.3)
     row |= dict(compression_ratio=0.5)
-    return row | dict(field_text=0.0, digit_share=0.1) | values
+    return row | dict(field_text=0.0, structured_text=0.2, digit_share=0.1) | values
 
 
 # ---------------------------------------------------------------- the rule
@@ -81,9 +81,10 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         _row(digit_share=0.81),
         _row(repetition=0.5),
         _row(repeated_sentences=0.72),
+        _row(templated_text=0.4, list_text=0.35, structured_text=0.71),  # each under its threshold, together not
         _row(loss_base=0.05),  # however predictable: no rule reads a loss (its scale is the model's)
         _row(templated_text=0.55, list_text=0.6, repetition=0.48, n_tokens=55),  # at the limits
-        _row(field_text=0.25, digit_share=0.5, repeated_sentences=0.5),
+        _row(field_text=0.25, digit_share=0.5, repeated_sentences=0.5, structured_text=0.6),
     ]
     reasons = guard_reasons(pa.Table.from_pylist(rows)).to_pylist()
     assert reasons == [
@@ -95,13 +96,15 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         "digits 0.81 > 0.5",
         "repeated text 0.50 > 0.48",
         "repeated sentences 0.72 > 0.5",
+        "templated, list and label: value text 0.71 > 0.6",
         None,
         None,
         None,
     ]
     which, _ = guard_verdicts(pa.Table.from_pylist(rows))
     assert [RULES[i].name if i >= 0 else None for i in which] == [
-        None, "too_short", "templated", "list", "fields", "numeric", "repeated", "sentences", None, None, None
+        None, "too_short", "templated", "list", "fields", "numeric", "repeated", "sentences", "structured", None, None,
+        None,
     ]  # fmt: skip
 
 
@@ -136,7 +139,9 @@ def test_missing_columns_are_named_unless_their_rule_is_off():
     assert set(GUARD_COLUMNS) <= set(_row())
     off = GuardSettings(max_list_text=1, max_templated_text=1)
     assert guard_reasons(table, off).to_pylist() == [None]
-    assert needed_columns(off) == ("n_tokens", "field_text", "digit_share", "repetition", "repeated_sentences")
+    assert needed_columns(off) == (
+        "n_tokens", "field_text", "digit_share", "repetition", "repeated_sentences", "structured_text"
+    )  # fmt: skip
     assert needed_columns(GuardSettings(enabled=False)) == ()
 
 

@@ -64,7 +64,8 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     assert (web["documents"], web["eligible"], web["selected"]) == (10, 5, 3)
     assert web["threshold"] == pytest.approx(0.30)
     assert web["excluded"] == {
-        "too_short": 1, "templated": 1, "list": 1, "fields": 1, "numeric": 0, "repeated": 1, "sentences": 0
+        "too_short": 1, "templated": 1, "list": 1, "fields": 1, "numeric": 0, "repeated": 1, "sentences": 0,
+        "structured": 0,
     }  # fmt: skip
     assert report["total"]["excluded"] == web["excluded"]
     assert report["guard"] == {f: getattr(GuardSettings(), f) for f in GuardSettings.__dataclass_fields__}
@@ -115,7 +116,8 @@ def test_settings_switch_rules_or_the_guard_off(run_dir):
     assert pq.read_table(run_dir / "excluded.parquet").num_rows == 0  # no stale exclusions
     report = select(str(run_dir), fraction=0.3, min_tokens=0, max_templated_text=1, max_field_text=1)
     assert _kept(run_dir) == ["a-table", "c-short", "e-sheet"]
-    assert report["domains"]["web"]["excluded"] == {"list": 1, "numeric": 0, "repeated": 1, "sentences": 0}  # on
+    on = {"list": 1, "numeric": 0, "repeated": 1, "sentences": 0, "structured": 0}  # the rules still on
+    assert report["domains"]["web"]["excluded"] == on
     select(str(run_dir), SelectSettings(0.3, guard=GuardSettings(max_list_text=0.9, max_repetition=0.7)))
     assert _kept(run_dir) == ["b-list", "d-looped", "f"]
 
@@ -147,7 +149,7 @@ def test_report_marks_what_the_guarded_selection_kept_and_excluded(run_dir):
         ({"min_loss_base": 0.8}, "min_loss_base", "is not a setting of SelectSettings"),  # no rule reads a loss
         ({"guard": "on"}, "guard", "must be a GuardSettings or true/false, got str"),
         ({"max_lines": 0.2}, "max_lines", "is not a setting of SelectSettings"),
-        ({"max_templated": 0.5}, "max_templated", "max_repetition, max_templated_text, min_tokens, output_layout)"),
+        ({"max_templated": 0.5}, "max_templated", "max_templated_text, min_tokens, output_layout)"),
     ],
 )
 def test_bad_guard_settings_name_the_setting(run_dir, options, setting, says):

@@ -43,6 +43,7 @@ COMPARED = (  # (column, label, format) of the kept-vs-rejected table
     ("templated_text", "templated text", ".3f"),
     ("list_text", "list text", ".3f"),
     ("field_text", "label: value text", ".3f"),
+    ("structured_text", "templated, list, label: value text", ".3f"),
     ("digit_share", "digits", ".3f"),
     ("function_words", "function words", ".3f"),
     ("compression_ratio", "compression ratio", ".3f"),

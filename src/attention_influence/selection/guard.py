@@ -17,6 +17,9 @@ boilerplate (generated and from system files):
   repeated      repetition > max_repetition: the text itself repeats (Gopher's n-gram measure)
   sentences     repeated_sentences > max_repeated_sentences: the text repeats its sentences with
                 other names and numbers (keyword-stuffed pages, FAQ and listing pages, choruses)
+  structured    structured_text > max_structured_text: the text is mostly templated, list and
+                label: value lines together, none of them alone over its threshold (job boards,
+                bank statements, Dockerfiles)
 Every measure is a share of the text, read from its characters, in any language: no threshold
 depends on the selector model's loss scale or on English. A row whose column for a rule is null
 (not measured) is not excluded by that rule.
@@ -62,6 +65,15 @@ RULES: tuple[Rule, ...] = (
     Rule("repeated", "repetition", "max_repetition", ">", "repeated text {value} > {limit}", 2, 1),
     Rule(
         "sentences", "repeated_sentences", "max_repeated_sentences", ">", "repeated sentences {value} > {limit}", 2, 1
+    ),
+    Rule(
+        "structured",
+        "structured_text",
+        "max_structured_text",
+        ">",
+        "templated, list and label: value text {value} > {limit}",
+        2,
+        1,
     ),
 )
 GUARD_COLUMNS: tuple[str, ...] = tuple(rule.column for rule in RULES)
