@@ -57,6 +57,13 @@ def test_run_writes_scores_selection_and_selected_documents(tmp_path) -> None:
         kept = [s["attninf_score"] for s in selected if s["domain"] == domain]
         assert min(kept) == pytest.approx(d["threshold"])
     assert "math" in done.stdout and "scored 36 of 36" in done.stdout
+    summary = json.loads((out / "summary.json").read_text())
+    # score again into the finished folder: nothing is scored again, and the run's summary stays the scoring's
+    rerun = attninf("score", "examples/corpus", "--heads", HEADS, "--out", str(out), "--max-length", "96", "--truncate",
+                    "--no-progress")  # fmt: skip
+    assert rerun.returncode == 0, rerun.stderr
+    assert "scored 36 of 36 records (" in rerun.stdout and "none scored again" in rerun.stdout
+    assert "0 tok/s" not in rerun.stdout and json.loads((out / "summary.json").read_text()) == summary
     # each stage alone: select again with another fraction on the same scores
     again = attninf("select", str(out), "--fraction", "0.5", "--by", "tokens")
     assert again.returncode == 0, again.stderr

@@ -473,14 +473,19 @@ def _print_selection(report: dict) -> None:
 
 
 def _print_score(summary, out: str) -> None:
+    resumed = summary.resumed_chunks and summary.resumed_tokens == summary.tokens  # nothing scored by this process
+    rate = "every chunk found finished, none scored again" if resumed else f"{summary.tokens_per_second:,.0f} tok/s"
     print(
         f"scored {summary.scored:,} of {summary.records:,} records ({summary.tokens:,} tokens, "
-        f"{summary.tokens_per_second:,.0f} tok/s); no score: {summary.unscored:,}; unreadable: {summary.errors:,}"
+        f"{rate}); no score: {summary.unscored:,}; unreadable: {summary.errors:,}"
     )
-    print(
-        f"  padding {summary.padding_fraction:.1%} of batch slots; model busy {summary.busy_fraction:.0%} of the time; "
-        f"peak memory {summary.peak_memory_bytes / 2**30:.2f} GiB"
-    )
+    if resumed:
+        print(f"  the scoring's time, tokens/s and padding: {out}/summary.json")
+    else:
+        print(
+            f"  padding {summary.padding_fraction:.1%} of batch slots; model busy {summary.busy_fraction:.0%} of the "
+            f"time; peak memory {summary.peak_memory_bytes / 2**30:.2f} GiB"
+        )
     for reason, count in sorted(summary.reasons.items()):
         print(f"  {count:>8,}  {reason}")
     for flag, count in sorted(summary.flags.items()):
