@@ -473,7 +473,7 @@ def _print_selection(report: dict) -> None:
 
 
 def _print_score(summary, out: str) -> None:
-    resumed = summary.resumed_chunks and summary.resumed_tokens == summary.tokens  # nothing scored by this process
+    resumed = summary.nothing_scored
     rate = "every chunk found finished, none scored again" if resumed else f"{summary.tokens_per_second:,.0f} tok/s"
     print(
         f"scored {summary.scored:,} of {summary.records:,} records ({summary.tokens:,} tokens, "

@@ -100,6 +100,6 @@ def _what_scoring_did(summary: ScoreSummary, previous: dict | None) -> dict:
     finished and scored nothing (a finished run run again, to select anew), the summary of the
     process that scored them, so that the run's time and tokens/s stay the scoring's."""
     unchanged = previous is not None and previous.get("records") == summary.records
-    if unchanged and summary.resumed_chunks and summary.resumed_tokens == summary.tokens:
+    if unchanged and summary.nothing_scored:
         return previous
     return summary.as_dict()

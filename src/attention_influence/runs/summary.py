@@ -42,6 +42,11 @@ class ScoreSummary:
         return (self.tokens - self.resumed_tokens) / self.seconds if self.seconds else 0.0
 
     @property
+    def nothing_scored(self) -> bool:
+        """Every chunk was found finished on disk: this process scored nothing again."""
+        return bool(self.resumed_chunks) and self.resumed_tokens == self.tokens
+
+    @property
     def padding_fraction(self) -> float:
         """Share of the batches' token slots that held padding."""
         return 1 - self.real_tokens / self.padded_tokens if self.padded_tokens else 0.0
