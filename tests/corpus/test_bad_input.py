@@ -7,6 +7,7 @@ import gzip
 import hashlib
 import json
 import os
+import random
 import sys
 from collections import Counter
 
@@ -184,6 +185,9 @@ ROWS = [{"text": "Ünïcode first record, read whole.", "id": "a"}, {"text": GOO
 PLAIN = "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in ROWS).encode()
 
 
+NOISE = random.Random(0).randbytes(64)  # the same bytes in every process (pytest-xdist workers collect alike)
+
+
 def _zstd(data: bytes) -> bytes:
     import zstandard
 
@@ -195,11 +199,12 @@ def _zstd(data: bytes) -> bytes:
     [
         ("bom.jsonl", b"\xef\xbb\xbf" + PLAIN),  # an editor's or a spreadsheet export's UTF-8 byte-order mark
         ("utf16.jsonl", PLAIN.decode().encode("utf-16")),  # UTF-16 with its mark (Windows "Unicode")
-        ("gzipped.jsonl", gzip.compress(PLAIN)),  # compressed, named as plain
+        ("gzipped.jsonl", gzip.compress(PLAIN, mtime=0)),  # compressed, named as plain
         ("zstd.jsonl", _zstd(b"\xef\xbb\xbf" + PLAIN)),  # compressed, named as plain, with a mark inside
         ("plain.jsonl.gz", PLAIN),  # named as compressed, plain
         ("plain.jsonl.zst", PLAIN),
     ],
+    ids=["bom", "utf16", "gzipped", "zstd", "plain-named-gz", "plain-named-zst"],  # not the bytes
 )
 def test_files_as_users_have_them_are_read_by_their_content(tmp_path, name, content):
     path = tmp_path / name
@@ -214,13 +219,14 @@ def test_files_as_users_have_them_are_read_by_their_content(tmp_path, name, cont
 @pytest.mark.parametrize(
     ("name", "content", "says"),
     [
-        ("packed.jsonl", b"BZh91AY&SY" + os.urandom(64), "bzip2-compressed (by its content): JSONL is read plain"),
-        ("packed.jsonl.gz", b"\xfd7zXZ\x00" + os.urandom(64), "xz-compressed (by its content)"),
-        ("archive.jsonl", b"PK\x03\x04" + os.urandom(64), "zip-compressed (by its content)"),
-        ("table.jsonl", b"PAR1" + os.urandom(64) + b"PAR1", "a Parquet file (by its content), not JSONL: name it .parquet"),
+        ("packed.jsonl", b"BZh91AY&SY" + NOISE, "bzip2-compressed (by its content): JSONL is read plain"),
+        ("packed.jsonl.gz", b"\xfd7zXZ\x00" + NOISE, "xz-compressed (by its content)"),
+        ("archive.jsonl", b"PK\x03\x04" + NOISE, "zip-compressed (by its content)"),
+        ("table.jsonl", b"PAR1" + NOISE + b"PAR1", "a Parquet file (by its content), not JSONL: name it .parquet"),
         ("lines.parquet", PLAIN, "unreadable Parquet data (not Parquet: its content is JSON text; name it .jsonl)"),
-        ("lines.parquet", gzip.compress(PLAIN), "not Parquet: its content is gzip-compressed"),
+        ("lines.parquet", gzip.compress(PLAIN, mtime=0), "not Parquet: its content is gzip-compressed"),
     ],
+    ids=["bzip2", "xz", "zip", "parquet-as-jsonl", "jsonl-as-parquet", "gzip-as-parquet"],  # not the bytes
 )  # fmt: skip
 def test_a_file_of_another_format_is_one_record_naming_its_real_format(tmp_path, name, content, says):
     path = tmp_path / name
@@ -234,7 +240,7 @@ def test_on_error_fail_names_the_file_and_its_real_format(tmp_path):
     from attention_influence.pipeline.chunks import Chunk, prepare_chunk
 
     path = tmp_path / "packed.jsonl"
-    path.write_bytes(b"BZh91AY&SY" + os.urandom(64))
+    path.write_bytes(b"BZh91AY&SY" + NOISE)
     records = list(read_range(str(path), Fields()))
     job = type("Job", (), {"settings": type("S", (), {"on_error": "fail"})()})()
     with pytest.raises(BadRecordError, match=rf"^{path}:1: bzip2-compressed \(by its content\)"):
