@@ -75,3 +75,32 @@ def test_summary_of_a_control():
     assert summary["spearman"] == pytest.approx(-1.0)
     assert (summary["top_overlap"], summary["k"]) == (0.0, 2)
     assert summary["mean_score"] == pytest.approx(0.35) and summary["mean_random_score"] == pytest.approx(0.25)
+
+
+def test_the_control_bar_moves_with_each_batch(tmp_path, tiny_model_folder, monkeypatch):
+    """A domain's sample is scored in batches and the bar moves after each, not once per domain
+    (a bar that waits a whole domain looks like a hang); every document and token is counted.
+    Each text is 72 tokens of the tiny model's word-level tokenizer."""
+    from attention_influence import api
+    from attention_influence.models import load_model
+    from attention_influence.reports import control
+    from attention_influence.runs import RunDir
+    from attention_influence.scoring import sizing
+    from tests.runs.fake import text_run
+
+    texts = [f"the city {i} was known for its school and its university . " * 6 for i in range(5)]
+    text_run(tmp_path, texts, n_tokens=72)
+    api.select(str(tmp_path / "run"), fraction=0.4, guard=False, write_documents=False)
+    updates: list[tuple[int, int]] = []
+
+    class Recorded(control.Progress):
+        def update(self, n: int, tokens: int = 0) -> None:
+            updates.append((n, tokens))
+            super().update(n, tokens)
+
+    monkeypatch.setattr(control, "Progress", Recorded)
+    monkeypatch.setattr(sizing, "CPU_BATCH_TOKENS", 64)  # one 64-token window per batch
+    result = control.compute_control(RunDir(str(tmp_path / "run")), load_model(str(tiny_model_folder)), seed=0)
+    assert all(v is not None for v in result["domains"]["web"]["random_scores"])
+    assert len(updates) >= 3  # the tokens (and the rates, the ETA) move after each 64-token batch
+    assert sum(n for n, _ in updates) == 5 and sum(t for _, t in updates) >= 5 * 72  # every document, every token

@@ -3,8 +3,6 @@ the run's, its settings are checked, and `--no-model` needs none."""
 
 from __future__ import annotations
 
-import json
-
 import pytest
 import torch
 
@@ -12,24 +10,15 @@ from attention_influence import api
 from attention_influence.cli import main
 from attention_influence.errors import RunError, SettingError
 from attention_influence.models import LoadedModel
-from attention_influence.runs.schema import text_hash
 from tests.conftest import tiny_llama
-from tests.runs.fake import MANIFEST, fake_run, score_rows
+from tests.runs.fake import MANIFEST, text_run
 
 
 @pytest.fixture()
 def run_dir(tmp_path):
-    source = tmp_path / "web" / "docs.jsonl"
-    source.parent.mkdir()
     texts = [f"document number {i} " * 30 for i in range(6)]
-    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
-    rows = [
-        dict(id=f"d{i}", domain="web", source=str(source), row=i, n_tokens=100, loss_base=2.0, loss_masked=2.2 + i / 10)
-        | dict(score=0.1 + i / 20, text_hash=text_hash(t), repetition=0.0, templated_text=0.0, list_text=0.0)
-        | dict(field_text=0.0, digit_share=0.0)
-        for i, t in enumerate(texts)
-    ]
-    fake_run(str(tmp_path / "run"), [score_rows(rows)], [str(source)])
+    zero = dict.fromkeys(["repetition", "templated_text", "list_text", "field_text", "digit_share"], 0.0)
+    text_run(tmp_path, texts, measures=zero)
     api.select(str(tmp_path / "run"), fraction=0.5, write_documents=False)
     return tmp_path / "run"
 

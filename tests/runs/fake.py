@@ -46,6 +46,22 @@ def fake_run(
     return run
 
 
+def text_run(folder: Path, texts: list[str], n_tokens: int = 100, measures: dict | None = None) -> Path:
+    """A finished run (FOLDER/run) of `texts`, one JSONL file FOLDER/web/docs.jsonl in domain "web",
+    with made-up scores that rise with the row and `measures` (the same for every row)."""
+    source = folder / "web" / "docs.jsonl"
+    source.parent.mkdir()
+    source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+    rows = [
+        dict(id=f"d{i}", domain="web", source=str(source), row=i, n_tokens=n_tokens, loss_base=2.0)
+        | dict(loss_masked=2.2 + i / 10, score=0.1 + i / 20, text_hash=text_hash(t))
+        | (measures or {})
+        for i, t in enumerate(texts)
+    ]
+    fake_run(str(folder / "run"), [score_rows(rows)], [str(source)])
+    return folder / "run"
+
+
 def stored_run(folder: Path, docs: list[dict], scores: dict[str, dict]) -> Path:
     """A run folder (FOLDER/run) holding `docs` ({"id", "domain", "text"}) as one corpus file, with the
     model scores stored for each id in `scores` and the text measures of the code as it is now."""

@@ -127,7 +127,7 @@ def compute_control(
                 keys = list(zip(table["source"].to_pylist(), table["row"].to_pylist(), strict=True))
                 found = [texts.get(key) for key in keys]
                 present = [i for i, text in enumerate(found) if text is not None]
-                results = scorer.score_texts([found[i] for i in present])
+                results = scorer.score_texts([found[i] for i in present], on_batch=bar.update)  # moves per batch
                 random_scores: list[float | None] = [None] * len(keys)
                 random_base: list[float | None] = [None] * len(keys)
                 for i, result in zip(present, results, strict=True):
@@ -140,7 +140,7 @@ def compute_control(
                     "random_loss_base": random_base,
                     "missing_texts": len(keys) - len(present),
                 }
-                bar.update(len(keys), sum(table["n_tokens"].to_pylist()))
+                bar.update(len(keys) - len(present))  # texts no longer found: counted, not scored
         control = plan | {"domains": domains}
     selection = rundir.read_json(SELECTION)
     fraction = selection["fraction"] if selection else 0.2
