@@ -159,11 +159,13 @@ def test_heads_command_checks_its_options(tmp_path, flag, value, says):
 def test_output_holding_a_run_with_other_settings(corpus, tmp_path):
     out = tmp_path / "out"
     assert score(corpus, out, "--heads", "3:1").returncode == 0
-    line = error_line(score(corpus, out, "--heads", "4:2"))
-    assert (
-        line
-        == f"attninf: error: {out} holds a run with other settings (heads differ): overwrite it to replace it, or use another output folder"
+    refused = (
+        f"attninf: error: {out} holds a run with other settings (heads: [[3, 1]] there, [[4, 2]] now): "
+        "replace it with --overwrite (overwrite=True), or use another output folder"
     )
+    assert error_line(score(corpus, out, "--heads", "4:2")) == refused
+    dry = score(corpus, out, "--heads", "4:2", "--dry-run")  # the plan says it too, before the model loads
+    assert error_line(dry) == refused and "plan:" not in dry.stderr and "Loading weights" not in dry.stderr
     assert json.loads((out / "run.json").read_text())["heads"] == [[3, 1]]  # untouched
     assert score(corpus, out, "--heads", "3:1").returncode == 0  # the same command: allowed
     assert score(corpus, out, "--heads", "4:2", "--overwrite").returncode == 0

@@ -95,6 +95,8 @@ class _Job:
 def _score(job: _Job, heads, overwrite: bool, progress: bool, on_plan, dry_run: bool) -> ScoreSummary | ScorePlan:
     """Plan the scoring job (to `on_plan`), then run it unless `dry_run` (which returns the plan)."""
     planned = job.plan(heads, overwrite)
+    if heads is not None:  # a folder the scoring would refuse is refused now, before the model loads (detected
+        RunDir(planned.out).check_claim(planned.manifest, overwrite)  # heads: checked once they are known)
     if on_plan is not None or dry_run:
         plan = _plan(planned, job.executor, heads_known=heads is not None)
         if on_plan is not None:

@@ -59,12 +59,40 @@ def test_other_settings_are_refused_and_overwrite_removes_only_run_outputs(tmp_p
     run.claim(_manifest(tmp_path))
     run.write_chunk(0, 0, _rows(), [{"source": "/c/a.jsonl", "row": 9, "id": "x", "reason": "empty text"}])
     (tmp_path / "run" / "notes.txt").write_text("mine")
-    with pytest.raises(RunError, match=r"holds a run with other settings \(heads, settings differ\)"):
+    with pytest.raises(
+        RunError, match=r"holds a run with other settings \(heads: \[\[3, 1\]\] there, \[\[4, 2\]\] now; "
+    ):
         run.claim(_manifest(tmp_path, heads=[[4, 2]], settings={"chunk_docs": 8}))
     assert run.parts() and run.manifest()["heads"] == [[3, 1]]  # untouched
     assert run.claim(_manifest(tmp_path, heads=[[4, 2]]), overwrite=True) == {}
     assert run.manifest()["heads"] == [[4, 2]] and run.parts() == []
     assert (tmp_path / "run" / "notes.txt").read_text() == "mine"
+
+
+def test_check_claim_refuses_what_claim_would_and_names_each_setting(tmp_path):
+    """A plan or a dry run is refused before any model loads, with the settings that differ."""
+    run = RunDir(tmp_path / "run")
+    run.check_claim(_manifest(tmp_path))  # an empty folder: claimable
+    run.claim(_manifest(tmp_path))
+    before = sorted(p.name for p in (tmp_path / "run").iterdir())
+    run.check_claim(_manifest(tmp_path))  # the same run: resumed
+    settings = {"fields": {"text": "body"}, "max_length": 64, "truncate": False, "chunk_docs": 4}
+    with pytest.raises(RunError) as refused:
+        run.check_claim(_manifest(tmp_path, settings=settings))
+    assert str(refused.value) == (
+        f'{run.uri} holds a run with other settings (settings.fields.text: "text" there, "body" now): '
+        "replace it with --overwrite (overwrite=True), or use another output folder"
+    )
+    with pytest.raises(RunError, match=r"\(inputs\)"):
+        run.check_claim(_manifest(tmp_path) | {"sources": []})
+    with pytest.raises(RunError, match=r"model.fingerprint: \"sha256:aa\" there, \"sha256:bb\" now\)"):
+        run.check_claim(_manifest(tmp_path, model={"name": "m", "fingerprint": "sha256:bb"}))
+    run.check_claim(_manifest(tmp_path, settings=settings), overwrite=True)
+    assert sorted(p.name for p in (tmp_path / "run").iterdir()) == before  # nothing written
+    assert run.manifest()["settings"]["fields"] == {"text": "text"}
+    long = [[layer, 0] for layer in range(30)]
+    with pytest.raises(RunError, match=r"heads: \[\[3, 1\]\] there, \[\[0, 0\], .{40,}\.\.\. now\)"):
+        run.check_claim(_manifest(tmp_path, heads=long))  # a long value is cut short
 
 
 def test_outputs_without_a_manifest_are_not_taken_over(tmp_path):

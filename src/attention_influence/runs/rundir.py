@@ -156,9 +156,7 @@ class RunDir:
         data = (json.dumps(manifest, indent=2) + "\n").encode()
         if not self._exists(MANIFEST) and self._leftovers():
             if not overwrite:
-                raise RunError(
-                    f"{self.uri} holds outputs of an unknown run (no {MANIFEST}): overwrite it or use another folder"
-                )
+                raise RunError(self._unknown_run())
             self._remove_outputs()
         if create_exclusive(self.file(MANIFEST), data):
             return {}
@@ -171,10 +169,7 @@ class RunDir:
         differ = [] if existing is None else _differences(existing, manifest)
         if existing is None or differ:
             if not overwrite:
-                raise RunError(
-                    f"{self.uri} holds a run with other settings ({', '.join(differ)} differ): "
-                    "overwrite it to replace it, or use another output folder"
-                )
+                raise RunError(self._other_run(differ))
             with self.exclusive("overwrite"):
                 self._remove_outputs()
                 atomic_write_bytes(self.file(MANIFEST), data)
@@ -183,11 +178,36 @@ class RunDir:
         current = {s["uri"]: s for s in manifest["sources"]}
         return {i: why for i, why in sources.changes(recorded).items() if current.get(recorded[i]["uri"]) is not None}
 
+    def _unknown_run(self) -> str:
+        return (
+            f"{self.uri} holds outputs of an unknown run (no {MANIFEST}): replace them with --overwrite "
+            "(overwrite=True), or use another output folder"
+        )
+
+    def _other_run(self, differ: list[str]) -> str:
+        return (
+            f"{self.uri} holds a run with other settings ({'; '.join(differ)}): replace it with --overwrite "
+            "(overwrite=True), or use another output folder"
+        )
+
+    def check_claim(self, manifest: dict, overwrite: bool = False) -> None:
+        """RunError now where `claim(manifest, overwrite)` would refuse the folder: a plan or a dry
+        run says so before any model loads. Writes nothing."""
+        if overwrite:
+            return
+        if not self._exists(MANIFEST):
+            if self._leftovers():
+                raise RunError(self._unknown_run())
+            return
+        differ = _differences(self.manifest(), manifest | {"format": FORMAT})
+        if differ:
+            raise RunError(self._other_run(differ))
+
     def check_same(self, manifest: dict) -> None:
         """RunError unless run.json still holds a run with `manifest`'s settings and inputs."""
         differ = _differences(self.manifest(), manifest | {"format": FORMAT})
         if differ:
-            raise RunError(f"{self.uri} was replaced by a run with other settings ({', '.join(differ)} differ)")
+            raise RunError(f"{self.uri} was replaced by a run with other settings ({'; '.join(differ)})")
 
     def differences(self, manifest: dict) -> list[str] | None:
         """What differs between the run in this folder and `manifest` (settings, inputs): [] for
@@ -423,10 +443,25 @@ class RunDir:
 
 
 def _differences(old: dict, new: dict) -> list[str]:
-    differ = [key for key in COMPARED if old.get(key) != new.get(key)]
+    """What differs between two manifests, each as "where: value there, value now" (the settings
+    named one by one: "settings.fields.text: 'body' there, 'text' now"); the inputs as "inputs"."""
+    differ = [line for key in COMPARED for line in _changed(key, old.get(key), new.get(key))]
     if [s["uri"] for s in old.get("sources", [])] != [s["uri"] for s in new.get("sources", [])]:
         differ.append("inputs")
     return differ
+
+
+def _changed(where: str, old, new) -> list[str]:
+    if old == new:
+        return []
+    if isinstance(old, dict) and isinstance(new, dict):
+        return [
+            line
+            for key in dict.fromkeys([*old, *new])
+            for line in _changed(f"{where}.{key}", old.get(key), new.get(key))
+        ]
+    shown = [text if len(text := json.dumps(value)) <= 60 else text[:57] + "..." for value in (old, new)]
+    return [f"{where}: {shown[0]} there, {shown[1]} now"]
 
 
 def _read_jsonl(uri: str, limit: int | None = None) -> list[dict]:
