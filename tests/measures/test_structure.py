@@ -152,6 +152,36 @@ def test_the_sentences_of_a_repeated_record_count_as_its_template():
     assert templated_text(steps) == 0.0  # blocks of two shapes: a worked solution is no record
 
 
+CHANGELOG = """# Changelog
+
+## 1.2.3
+- Fixed typo in README.
+- Bumped version.
+
+## 1.2.2
+- Fixed typo in docs.
+- Bumped version.
+
+## 1.2.1
+- Fixed typo in CLI help.
+- Bumped version.
+"""
+
+
+def test_a_line_written_again_word_for_word_counts_whatever_its_shape():
+    """A bullet of prose has no template to repeat, but the same line under every release is copied:
+    a first user's changelog was kept at the top of its domain with templated 0.46 before."""
+    lines = [line for line in CHANGELOG.splitlines() if line]
+    first = lines[:4]  # the title and the first release: nothing before them to repeat
+    # the later releases whole: their headings (a template), their "Fixed ..." lines (a repeated record's
+    # sentences) and "- Bumped version." (the same line again)
+    assert templated_text(CHANGELOG) == pytest.approx(1 - sum(map(len, first)) / sum(map(len, lines)))
+    assert templated_text(CHANGELOG) > GuardSettings().max_templated_text
+    assert templated_text("Yes.\nNo.\nYes.\nNo.\n") == 0.0  # a one-word line said again is no copy
+    varied = CHANGELOG.replace("- Bumped version.\n", "", 2)  # each release its own lines
+    assert templated_text(varied) < GuardSettings().max_templated_text
+
+
 def test_real_classes_with_attribute_assignments_stay_under_the_guard_threshold():
     # real standard-library classes whose __init__ repeats `self.x = x` lines
     classes = [t for t in _kind("python_class") if t.count("self.") >= 4 and "def __init__" in t]

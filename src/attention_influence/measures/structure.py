@@ -82,6 +82,7 @@ _PROSE_MARK = re.compile(r"^[#;*%>]+ (?=a)")  # a comment, a heading, a bullet o
 # a block's lone opener or closer ("else:", "Args:", "if x {", "}") and docstring quotes: no table is made of them
 BARE_TEMPLATES = frozenset({"a:", "a {", "{", "}", '"'})
 TEMPLATE_RUN = 3  # consecutive lines of one structure that make a table, a menu, a listing
+REPEATED_LINE_WORDS = 2  # a line of this many words written again is copied text, prose or not ("- Bumped version.")
 RECORD_SENTENCE_WORDS = 3  # a line of a repeated record with this many words is a sentence in a slot
 SENTENCE_END = (".", "!", "?", "。", "！", "？", "…")
 # a word of two letters or more, in any script that spaces its words (sub- and superscripts and combining
@@ -124,14 +125,18 @@ def repeating_template(line: str) -> str:
 
 
 def templated_lines(lines: list[str], templates: list[str] | None = None) -> list[bool]:
-    """Per line: does it repeat an earlier line's structure (see `templated_text`)?"""
+    """Per line: does it repeat an earlier line's structure, or an earlier line word for word
+    (see `templated_text`)?"""
     templates = templates if templates is not None else [repeating_template(line) for line in lines]
     structural = [is_structural(template) for template in templates]
     counted = [False] * len(lines)
     seen: set[str] = set()
-    for i, template in enumerate(templates):
-        counted[i] = structural[i] and template in seen
+    said: set[str] = set()  # the lines themselves
+    for i, (line, template) in enumerate(zip(lines, templates, strict=True)):
+        again = line in said and words(line) >= REPEATED_LINE_WORDS  # copied whatever its shape
+        counted[i] = (structural[i] and template in seen) or again
         seen.add(template)
+        said.add(line)
     start = 0
     for end in range(1, len(lines) + 1):  # runs of one template: [start, end)
         if end == len(lines) or templates[end] != templates[start]:
@@ -171,7 +176,9 @@ def templated_text(text: str) -> float:
     """Share of the text (characters of its non-blank lines) in lines that repeat an earlier
     line's structure, in [0, 1]: its `repeating_template` equals an earlier line's and holds more
     than words and sentence punctuation (so the lines of a wrapped paragraph, all "a" or "a, a.",
-    do not count; a statement's ";" is not sentence punctuation). The first line of a run of
+    do not count; a statement's ";" is not sentence punctuation), or the line itself, of
+    REPEATED_LINE_WORDS words or more, came before (a changelog's "- Bumped version." under each
+    release, a method body pasted again). The first line of a run of
     TEMPLATE_RUN or more consecutive lines of one structure counts too: the run is a table, a
     menu or a listing from its first line. So do the sentences of a repeated record
     (`record_sentences`). About 0.8 for a table, a listing, accessors or a config file; prose,
