@@ -80,3 +80,19 @@ def test_bad_heads_argument_is_one_line_error(tmp_path) -> None:
     done = attninf("score", "examples/corpus", "--heads", "3-4", "--out", str(tmp_path / "x"))
     assert done.returncode == 2
     assert "bad head" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_no_progress_quiets_the_libraries_bars_too(tmp_path, tiny_model_folder, capsys) -> None:
+    """--no-progress hides transformers' bars (loading weights) as well as ours, and only for the command."""
+    from transformers.utils import logging as hf_logging
+
+    from attention_influence.cli import main
+
+    corpus = tmp_path / "corpus" / "math" / "a.jsonl"
+    corpus.parent.mkdir(parents=True)
+    corpus.write_text(json.dumps({"text": "the sum of 2 and 3 is 5 . " * 12}) + "\n")
+    args = ["score", str(corpus.parent.parent), "--model", str(tiny_model_folder), "--heads", "1:0"]
+    assert main([*args, "--out", str(tmp_path / "quiet"), "--no-progress"]) == 0
+    assert "Loading weights" not in capsys.readouterr().err and hf_logging.is_progress_bar_enabled()
+    assert main([*args, "--out", str(tmp_path / "shown")]) == 0
+    assert "Loading weights" in capsys.readouterr().err  # the bar the flag hides

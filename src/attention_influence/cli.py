@@ -4,9 +4,11 @@ settings objects, prints results, and turns a UserError into one line and exit s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import textwrap
+from collections.abc import Iterator
 
 EXAMPLES = {
     "run": """
@@ -589,7 +591,25 @@ def _dispatch(args: argparse.Namespace) -> None:
     built["progress"] = not getattr(args, "no_progress", False)
     from attention_influence import api
 
-    HANDLERS[args.command](args, built, api)
+    with _library_bars(built["progress"]):
+        HANDLERS[args.command](args, built, api)
+
+
+@contextlib.contextmanager
+def _library_bars(shown: bool) -> Iterator[None]:
+    """transformers' own bars (loading weights, converting a GGUF file) follow --no-progress too."""
+    if shown:
+        yield
+        return
+    from transformers.utils import logging as hf_logging
+
+    was = hf_logging.is_progress_bar_enabled()
+    hf_logging.disable_progress_bar()
+    try:
+        yield
+    finally:
+        if was:
+            hf_logging.enable_progress_bar()
 
 
 def _print_plan(plan) -> None:
