@@ -84,6 +84,15 @@ def test_an_invalid_json_reason_reads_once(tmp_path) -> None:
     assert record.error == "invalid JSON (Invalid control character at column 12)"
 
 
+def test_a_string_left_open_is_named_so(tmp_path) -> None:
+    """The line's newline is not read as a control character inside the string."""
+    path = tmp_path / "open.jsonl"
+    path.write_bytes(b'{"text": "unterminated\n{"text": "fine"}\r\n')
+    records = list(read_records(str(path)))
+    assert records[0].error == "invalid JSON (Unterminated string starting at column 10)"
+    assert records[1].error is None and records[1].text == "fine"  # a CRLF line end is read as before
+
+
 def test_memory_filesystem_urls() -> None:
     import fsspec
 

@@ -278,7 +278,7 @@ def _parse_line(line: bytes) -> tuple[object, str | None, str | None]:
     except UnicodeDecodeError:
         text, flag = line.decode("utf-8", errors="replace"), INVALID_UTF8
     try:
-        return json.loads(text), None, flag
+        return json.loads(text.rstrip("\r\n")), None, flag  # the line's end is no part of a string left open
     except json.JSONDecodeError as err:
         return None, f"invalid JSON ({err.msg.removesuffix(' at')} at column {err.colno})", flag  # "... character at"
     except RecursionError:
