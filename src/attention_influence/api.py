@@ -95,8 +95,10 @@ class _Job:
 def _score(job: _Job, heads, overwrite: bool, progress: bool, on_plan, dry_run: bool) -> ScoreSummary | ScorePlan:
     """Plan the scoring job (to `on_plan`), then run it unless `dry_run` (which returns the plan)."""
     planned = job.plan(heads, overwrite)
-    if heads is not None:  # a folder the scoring would refuse is refused now, before the model loads (detected
-        RunDir(planned.out).check_claim(planned.manifest, overwrite)  # heads: checked once they are known)
+    # A folder the scoring would refuse is refused now, before the model loads; with heads still to be
+    # detected, the manifest is not complete yet: the scoring's claim checks it once they are known.
+    if heads is not None:
+        RunDir(planned.out).check_claim(planned.manifest, overwrite)
     if on_plan is not None or dry_run:
         plan = _plan(planned, job.executor, heads_known=heads is not None)
         if on_plan is not None:

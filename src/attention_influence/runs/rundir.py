@@ -443,8 +443,9 @@ class RunDir:
 
 
 def _differences(old: dict, new: dict) -> list[str]:
-    """What differs between two manifests, each as "where: value there, value now" (the settings
-    named one by one: "settings.fields.text: 'body' there, 'text' now"); the inputs as "inputs"."""
+    """What differs between the folder's manifest `old` and `new`, each as "where: value there,
+    value now" in JSON, the settings named one by one ('settings.fields.text: "body" there, "text"
+    now'); the inputs as "inputs"."""
     differ = [line for key in COMPARED for line in _changed(key, old.get(key), new.get(key))]
     if [s["uri"] for s in old.get("sources", [])] != [s["uri"] for s in new.get("sources", [])]:
         differ.append("inputs")
