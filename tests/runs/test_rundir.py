@@ -54,6 +54,20 @@ def test_a_run_is_created_then_joined_with_the_same_settings(tmp_path):
     assert run.manifest()["heads"] == [[3, 1]] and run.manifest()["format"] == FORMAT
 
 
+def test_a_run_of_an_earlier_format_is_never_resumed_into(tmp_path):
+    """Its chunks hold measures of other definitions: resuming would mix them in one run."""
+    run = RunDir(tmp_path / "run")
+    run.claim(_manifest(tmp_path))
+    run.write_chunk(0, 0, _rows(), [])
+    older = json.loads((tmp_path / "run" / "run.json").read_text()) | {"format": FORMAT - 1}
+    (tmp_path / "run" / "run.json").write_text(json.dumps(older))
+    for attempt in (run.claim, run.check_claim):
+        with pytest.raises(RunError, match="written by another version of attention-influence: overwrite"):
+            attempt(_manifest(tmp_path))
+    assert run.parts()  # untouched
+    assert run.claim(_manifest(tmp_path), overwrite=True) == {} and run.parts() == []
+
+
 def test_other_settings_are_refused_and_overwrite_removes_only_run_outputs(tmp_path):
     run = RunDir(tmp_path / "run")
     run.claim(_manifest(tmp_path))
