@@ -109,9 +109,10 @@ def _score(job: _Job, heads, overwrite: bool, progress: bool, on_plan, dry_run: 
 
 
 def _plan(planned, executor, heads_known: bool = True) -> ScorePlan:
-    """The job's plan, its time measured on the model the executor loads here (if it does)."""
-    loaded = executor.planning_model(planned) if heads_known else None
-    plan = plan_score(planned, engine=executor.name, loaded=loaded, device=executor.device_type())
+    """The job's plan, its time measured on the model the executor loads here (if it does: after
+    the plan's sample is read, so a bad record under on_error="fail" stops it before)."""
+    load = (lambda: executor.planning_model(planned)) if heads_known else None
+    plan = plan_score(planned, engine=executor.name, load=load, device=executor.device_type())
     if not heads_known:
         plan.note = "it depends on the heads (where the shared prefix ends): it is measured after the detection"
     return plan

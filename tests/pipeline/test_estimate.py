@@ -21,6 +21,7 @@ from attention_influence.config import Fields, ModelSettings, ScoreSettings
 from attention_influence.models import load_tokenizer, resolve_model
 from attention_influence.pipeline.estimate import ScorePlan, count_documents, plan_score
 from attention_influence.pipeline.job import find_sources, plan_job
+from attention_influence.pipeline.ledger import BadRecordError
 from attention_influence.runs.plan import ChunkRange
 
 REPO = Path(__file__).resolve().parents[2]
@@ -82,6 +83,21 @@ def test_small_corpus_is_counted_and_tokenized_exactly(mixed, tmp_path, tokenize
     assert "14 heads" not in text and "2 heads masked (given as layer:head pairs)" in text
     assert "time     not estimated: the ray engine loads the model on its workers" in text
     assert not (tmp_path / "out").exists()  # a plan writes nothing
+
+
+def test_a_bad_record_under_on_error_fail_stops_the_plan_before_the_model_loads(mixed, tmp_path, tokenizer):
+    """The scoring would stop at it: the plan names it (file and line) and loads no model."""
+    job = plan_job(
+        find_sources([str(mixed)], str(tmp_path / "out")), str(tmp_path / "out"), HEADS, None, ScoreSettings(on_error="fail"),
+        ModelSettings(device="cpu"), executor="local", device_type="cpu",
+    )  # fmt: skip
+    loads = []
+    with pytest.raises(BadRecordError, match=r"mixed/b\.jsonl:7: invalid JSON \(.*\) \(on_error=fail\)$"):
+        plan_score(job, engine="local", load=lambda: loads.append(1), tokenizer=tokenizer)
+    assert loads == [] and not (tmp_path / "out").exists()
+    loaded = []  # under skip the same sample is planned, and the model loaded once
+    plan = plan_score(_job(mixed, tmp_path), engine="local", load=lambda: loaded.append(1), tokenizer=tokenizer)
+    assert loaded == [1] and plan.sampled == 17
 
 
 def test_the_domain_setting_is_named_where_it_assigns_the_domain(mixed, tmp_path, tokenizer):

@@ -13,14 +13,15 @@ import math
 import random
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import fsspec
 
-from attention_influence.corpus.readers import PARQUET_SUFFIXES, exact_rows, jsonl_blocks, sample_records
+from attention_influence.corpus.readers import PARQUET_SUFFIXES, Record, exact_rows, jsonl_blocks, sample_records
 from attention_influence.models import LoadedModel
 from attention_influence.pipeline.job import ScoreJob
+from attention_influence.pipeline.ledger import fail_at
 from attention_influence.progress import duration
 from attention_influence.runs.plan import ChunkRange, shard_plan
 from attention_influence.runs.rundir import RunDir
@@ -41,6 +42,15 @@ class DomainSeen:
 
     documents: int = 0
     origins: Counter = field(default_factory=Counter)  # "field" | "setting" | "folder" -> documents
+
+
+@dataclass
+class Sampled:
+    """The records the plan reads (each with its domain origin), and whether they are all of the
+    shard's rows."""
+
+    records: list[tuple[Record, str]]
+    complete: bool
 
 
 @dataclass
@@ -219,22 +229,36 @@ def _spread(items: Sequence, count: int) -> list:
     return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)] if count > 1 else [items[0]]
 
 
-def survey(plan: ScorePlan, job: ScoreJob, ranges: Sequence[ChunkRange], tokenizer) -> list[list[int]]:
-    """Fill in the plan's documents, tokens and domains; returns the sampled documents' token ids."""
+def sample(job: ScoreJob, ranges: Sequence[ChunkRange]) -> Sampled:
+    """At most SAMPLE_DOCS records of the shard, spread over SAMPLE_FILES of its files, each with
+    its domain origin; under on_error="fail" the first bad one raises (as the scoring would)."""
+    settings = job.settings
+    picked = _spread(list(ranges), SAMPLE_FILES)
+    per_file = max(8, SAMPLE_DOCS // max(len(picked), 1))
+    found = Sampled([], len(picked) == len(ranges))
+    for piece in picked:
+        start, stop = piece.rows(settings.chunk_docs)
+        limit = per_file if stop is None else min(per_file, stop - start)
+        records, ended = sample_records(piece.path, settings.fields, start, limit)
+        found.records += records
+        found.complete = found.complete and (ended or (stop is not None and len(records) == stop - start))
+    bad = next((record for record, _ in found.records if record.error is not None), None)
+    if bad is not None and settings.on_error == "fail":
+        raise fail_at(bad, bad.error)
+    return found
+
+
+def survey(
+    plan: ScorePlan, job: ScoreJob, ranges: Sequence[ChunkRange], sampled: Sampled, tokenizer
+) -> list[list[int]]:
+    """Fill in the plan's documents, tokens and domains from the counts and the `sampled`
+    records; returns the sampled documents' token ids."""
     settings = job.settings
     sizes = {s["uri"]: s.get("size") or 0 for s in job.manifest["sources"]}
     plan.files = len(ranges)
     plan.bytes = sum(sizes.get(r.path, 0) for r in ranges)
     plan.documents, plan.counted_files = count_documents(ranges, sizes, settings.chunk_docs)
-    picked = _spread(list(ranges), SAMPLE_FILES)
-    per_file = max(8, SAMPLE_DOCS // max(len(picked), 1))
-    records, complete = [], len(picked) == len(ranges)
-    for piece in picked:
-        start, stop = piece.rows(settings.chunk_docs)
-        limit = per_file if stop is None else min(per_file, stop - start)
-        found, ended = sample_records(piece.path, settings.fields, start, limit)
-        records += found
-        complete = complete and (ended or (stop is not None and len(found) == stop - start))
+    records = sampled.records
     usable = [(r, origin) for r, origin in records if r.error is None]
     ids = tokenizer([r.text for r, _ in usable], add_special_tokens=True)["input_ids"] if usable else []
     lengths = [min(len(i), settings.max_length) if settings.truncate else len(i) for i in ids]
@@ -243,7 +267,7 @@ def survey(plan: ScorePlan, job: ScoreJob, ranges: Sequence[ChunkRange], tokeniz
         seen.documents += 1
         seen.origins[origin] += 1
     plan.sampled = len(records)
-    plan.sample_complete = complete and plan.documents_exact
+    plan.sample_complete = sampled.complete and plan.documents_exact
     if plan.sample_complete:
         plan.tokens = sum(lengths)
     else:
@@ -305,20 +329,25 @@ def plan_score(
     job: ScoreJob,
     *,
     engine: str,
-    loaded: LoadedModel | None = None,
+    load: Callable[[], LoadedModel | None] | None = None,
     tokenizer=None,
     device: str = "cpu",
 ) -> ScorePlan:
-    """The plan of `job` (its shard): documents, tokens, domains, work already done, and, with a
-    `loaded` model, the model time on its device from a measured probe. `tokenizer` is needed
-    without `loaded`; `device` names where the model runs then."""
+    """The plan of `job` (its shard): documents, tokens, domains, work already done, and, when
+    `load` returns the model that will score the job, its time on its device from a measured
+    probe. `load` is called once the sample is read: a bad record in it under on_error="fail" is
+    named before any model loads. `tokenizer` is needed without a model; `device` names where
+    the model runs then."""
+    settings = job.settings
+    ranges = shard_plan(job.sources, settings.chunk_docs, settings.num_shards, settings.shard_index)
+    records = sample(job, ranges)
+    loaded = load() if load is not None else None
     if loaded is not None:
         tokenizer, device = loaded.tokenizer, loaded.device.type
     if tokenizer is None:
         from attention_influence.models import load_tokenizer
 
         tokenizer = load_tokenizer(job.model, job.model_settings.trust_remote_code)
-    settings = job.settings
     plan = ScorePlan(
         out=job.out,
         engine=engine,
@@ -331,8 +360,7 @@ def plan_score(
         max_length=settings.max_length,
         truncate=settings.truncate,
     )
-    ranges = shard_plan(job.sources, settings.chunk_docs, settings.num_shards, settings.shard_index)
-    documents = survey(plan, job, ranges, tokenizer)
+    documents = survey(plan, job, ranges, records, tokenizer)
     resumed(plan, job, ranges)
     if loaded is None:
         plan.note = f"the {engine} engine loads the model on its workers (the progress bar shows the rate and ETA)"
