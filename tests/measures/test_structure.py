@@ -267,6 +267,12 @@ def test_text_measures_is_the_one_entry_point():
         ("maxSockets: opts.maxSockets ?? 15,", False),  # a member of an object literal in a program
         ("timeouts: {", False),
         ("CONNECTING: 0,", False),
+        ("        if not is_prime(i): continue", False),  # a statement's head and its body on one line
+        ("    for j in range(1,i+1): x *= j", False),
+        ("class Error(Exception): ...", False),
+        ("    n=len(xs)", False),  # an assignment in a program, not a config line
+        ("CPU(s): 8", True),  # a plural's "(s)" is no call
+        ("071d25b fix(cache): use lru", True),  # a log's conventional commit: a record
     ],
 )
 def test_a_field_line_is_a_short_label_and_a_value_that_is_not_a_sentence(line, field):

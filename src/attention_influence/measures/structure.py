@@ -52,7 +52,8 @@ _FIELD = re.compile(
 # environment files); a line ending "," or "(" is an argument of a call, not a record; a quoted or
 # substituted value ("...", $x) is a shell variable, a line of a program.
 _ASSIGNED = re.compile(r"""^\s*(?P<label>[^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(?P<value>.*?)(?<![,(])$""")
-_OPEN_CALL = re.compile(r"\w\(")  # a bracket glued to a name: a call or a signature
+_CALL = re.compile(r"\w\((?!(?:s|es|ies)\))")  # a bracket glued to a name: a call or a signature (not a plural's "(s)")
+_STATEMENT_HEAD = re.compile(r"[a-z]+ ")  # a label of a lower-case word, then a call: "for i in range(n)", not "fix(cli)"
 _MEMBER_ENDS = (",", "{", "[", "(")  # an object literal's member goes on: "key: value," / "key: {"
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause
 FIELD_LINE_MAX_WORDS = 12  # a longer line is a sentence with a lead-in ("Note: ...")
@@ -236,8 +237,11 @@ def _is_field(line: str) -> bool:
     match = _FIELD.match(line) or _ASSIGNED.match(line)
     if match is None or len(match["label"].split()) > FIELD_LABEL_MAX_WORDS or len(line.split()) > FIELD_LINE_MAX_WORDS:
         return False
-    if _OPEN_CALL.search(match["label"]) and match["label"].count("(") > match["label"].count(")"):
-        return False  # an annotated parameter of a signature, "def f(x: int)", not a label
+    label = match["label"]
+    if _CALL.search(label) and (label.count("(") > label.count(")") or _STATEMENT_HEAD.match(label)):
+        return False  # a signature's parameter ("def f(x: int)") or a statement's head ("if ok(x): return")
+    if match.re is _ASSIGNED and _CALL.search(match["value"]):
+        return False  # an assignment in a program ("n=len(xs)"), not a config value
     if match["label"].isidentifier() and not match.groupdict().get("quote") and line.endswith(_MEMBER_ENDS):
         return False  # a member of an object literal in a program, "maxSockets: opts.max ?? 15,"
     return words(match["value"]) < FIELD_VALUE_SENTENCE_WORDS  # a value of more words is a sentence
