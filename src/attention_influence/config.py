@@ -237,7 +237,7 @@ class GuardSettings:
     `enabled=False` turns every rule off."""
 
     enabled: bool = True
-    min_tokens: int = 55  # tokens; the relative rise of a few dozen tokens is mostly noise
+    min_tokens: int = 55  # tokens (at most half the domain's median document): the rise of a few dozen is noise
     max_templated_text: float = 0.55  # share of the text in lines repeating an earlier line's structure
     max_list_text: float = 0.6  # share of the text in list items, not sentences
     max_field_text: float = 0.25  # share of the text in short "label: value" lines

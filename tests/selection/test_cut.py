@@ -117,7 +117,8 @@ def test_domain_counts_skip_missing_scores(tmp_path):
 
 def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
     """Score rows of three domains: scores on a coarse grid (many ties at every cut), some rows
-    the default guard excludes (short, templated), measures for every rule."""
+    the default guard excludes (short, templated), measures for every rule; code's documents are
+    short (median 40 tokens: its too_short limit is 20, the others' 55)."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(rows):
@@ -126,7 +127,7 @@ def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
                 "id": f"d{rng.integers(0, 10**6):06d}-{i}",
                 "domain": ["code", "general", "math"][i % 3],
                 "row": i,
-                "n_tokens": int(rng.choice([40, 120, 300])),
+                "n_tokens": int(rng.choice([12, 40, 60] if i % 3 == 0 else [40, 120, 300])),  # code: short
                 "loss_base": 2.0,
                 "loss_masked": 2.5,
                 "score": float(rng.integers(0, 6)) / 4,
@@ -205,6 +206,8 @@ def test_select_the_report_and_datatrove_keep_the_same_ids(tmp_path, by, guard):
     assert selected == _reference(table, 0.3, by, settings.guard)
     assert _memory_ids(tmp_path, selection) == selected
     assert _datatrove_ids(tmp_path, rows, settings) == selected
+    limits = {domain: d["min_tokens"] for domain, d in selection["domains"].items()}
+    assert limits == ({"code": 20.0, "general": 55.0, "math": 55.0} if guard else dict.fromkeys(limits))
     cut_through = 0  # domains whose threshold falls inside a tie: some rows at it kept, some not
     for domain, d in selection["domains"].items():
         at = {r["id"] for r in rows if r["domain"] == domain and r["score"] == d["threshold"]}

@@ -17,11 +17,14 @@ from attention_influence.measures import MEASURE_COLUMNS, text_measures
 from attention_influence.selection.guard import (
     GUARD_COLUMNS,
     RULES,
+    SHORT_OF_MEDIAN,
     GuardSettings,
+    TokenMedians,
     excluded_mask,
     guard_reasons,
     guard_verdicts,
     needed_columns,
+    token_limits,
 )
 
 REPO = Path(__file__).resolve().parents[2]
@@ -106,6 +109,45 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
         None, "too_short", "templated", "list", "fields", "numeric", "repeated", "sentences", "structured", None, None,
         None,
     ]  # fmt: skip
+
+
+def test_too_short_is_lowered_in_a_domain_of_short_documents():
+    """min_tokens, or half the domain's median document if that is less: a domain of short
+    functions is ranked among its own, a domain of long documents keeps its short ones out."""
+    rows = [_row(n_tokens=n) | {"domain": "functions"} for n in (10, 20, 30, 40, 50)]  # median 30: limit 15
+    rows += [_row(n_tokens=n) | {"domain": "articles"} for n in (30, 40, 200, 300)]  # median 120: limit 55
+    table = pa.Table.from_pylist(rows)
+    assert guard_reasons(table).to_pylist() == [
+        "too short: 10 tokens < 15", None, None, None, None, "too short: 30 tokens < 55", "too short: 40 tokens < 55",
+        None, None,
+    ]  # fmt: skip
+    assert token_limits(table, GuardSettings()) == {"functions": 15.0, "articles": 55.0}
+    assert token_limits(table, GuardSettings(min_tokens=10)) == {"functions": 10.0, "articles": 10.0}
+    given = guard_reasons(table, limits={"functions": 25.0, "articles": 35.0}).to_pylist()  # a streamed cut's
+    assert given[:2] == ["too short: 10 tokens < 25", "too short: 20 tokens < 25"] and given[5:7] == [
+        "too short: 30 tokens < 35",
+        None,
+    ]
+    assert guard_reasons(table.drop_columns(["domain"]))[0:2].to_pylist() == [  # no domain: min_tokens
+        "too short: 10 tokens < 55",
+        "too short: 20 tokens < 55",
+    ]
+
+
+def test_token_medians_are_exact_fed_a_table_at_a_time():
+    """Counts capped at 2 x min_tokens / SHORT_OF_MEDIAN: the limit is the one of the exact median."""
+    rng = np.random.default_rng(0)
+    for size in (1, 2, 5, 12, 101, 2000):
+        tokens = rng.integers(1, 400, size)
+        domains = rng.choice(["a", "b"], size)
+        table = pa.table({"domain": domains, "n_tokens": tokens})
+        medians = TokenMedians(GuardSettings())
+        medians.add(table.slice(0, size // 2))
+        medians.add(table.slice(size // 2))
+        expected = {d: min(55.0, SHORT_OF_MEDIAN * float(np.median(tokens[domains == d]))) for d in set(domains)}
+        assert medians.limits() == pytest.approx(expected) and token_limits(table, GuardSettings()) == medians.limits()
+    half_short = [36, 36, 37, 38, 49, 54, 240, 243, 285, 572, 605, 606]  # the sample corpus's general domain
+    assert token_limits(pa.table({"domain": ["g"] * 12, "n_tokens": half_short}), GuardSettings()) == {"g": 55.0}
 
 
 @pytest.mark.parametrize(

@@ -240,6 +240,7 @@ def domain_thresholds(
     files = score_files(folder)
     fs, _, _ = fsspec.get_fs_token_paths(files[0])
     key = {"files": {f.rsplit("/", 1)[-1]: fs.size(f) for f in files}, "fraction": fraction, "by": by}
+    key["cut"] = 2  # 2: too_short's limit per domain (a cache written before is computed again)
     key["guard"] = asdict(guard)
     cache = join(str(folder), "_cuts.json")
     try:
@@ -257,6 +258,7 @@ def domain_thresholds(
             "documents": cut.documents,
             "selected": counts.get(name, 0),
             "excluded": cut.excluded,
+            "min_tokens": cut.min_tokens,
         }
         for name, cut in cuts.items()
     }
@@ -300,7 +302,9 @@ class AttentionInfluenceTopFraction(BaseFilter):
             from attention_influence.selection.cut import DomainCut
 
             self._cuts = {
-                name: DomainCut(name, d["documents"], 0, d["threshold"], tied=frozenset(d["tied"]))
+                name: DomainCut(
+                    name, d["documents"], 0, d["threshold"], tied=frozenset(d["tied"]), min_tokens=d["min_tokens"]
+                )
                 for name, d in domain_thresholds(self.scores, self.fraction, self.by, self.guard).items()
             }
         return self._cuts
@@ -310,6 +314,7 @@ class AttentionInfluenceTopFraction(BaseFilter):
         writer's measures, the scorer's n_tokens and base loss); None when it may be ranked."""
         import pyarrow as pa
 
+        from attention_influence.selection.cut import limits_of
         from attention_influence.selection.guard import RULES, guard_verdicts, needed_columns
 
         columns = needed_columns(self.guard)
@@ -322,7 +327,8 @@ class AttentionInfluenceTopFraction(BaseFilter):
                 "AttentionInfluenceScoreWriter, or pass guard=False"
             )
         row = pa.table({name: pa.array([doc.metadata[PREFIX + name]], pa.float64()) for name in columns})
-        which = int(guard_verdicts(row, self.guard)[0][0])
+        row = row.append_column("domain", pa.array([doc.metadata[PREFIX + "domain"]], pa.string()))
+        which = int(guard_verdicts(row, self.guard, limits_of(self.cuts()))[0][0])
         return RULES[which].name if which >= 0 else None
 
     def filter(self, doc: Document) -> bool | tuple[bool, str]:

@@ -104,7 +104,8 @@ def domain_views(table: pa.Table, selection: dict | None) -> list[DomainView]:
         excluded = np.zeros(len(sub), dtype=bool)
         threshold, reasons, unguarded = None, None, None
         if selection is not None:
-            which, why = guard_verdicts(sub, guard)
+            recorded = selection.get("domains", {}).get(domain, {}).get("min_tokens")
+            which, why = guard_verdicts(sub, guard, None if recorded is None else {domain: recorded})
             excluded, reasons = which >= 0, why.to_pylist()
             selected = selected_mask(sub, selection)
             threshold = selection.get("domains", {}).get(domain, {}).get("threshold")

@@ -9,7 +9,8 @@ through), best score first, ties broken by id. Two passes over the rows, reading
 they need (memory: about 16 bytes a score):
 
   1. `domain_cuts`: per domain, the threshold (the lowest kept score) among the eligible rows,
-     and how many rows (or tokens) are kept above it;
+     and how many rows (or tokens) are kept above it (with the guard's too_short rule on, a read
+     of the domain and tokens columns first: its limit in each domain, `DomainCut.min_tokens`);
   2. `selected_rows`: the eligible rows above the threshold and, of the rows at it, those that
      fill the count (or the token budget) in id order: their ids become `DomainCut.tied`.
 
@@ -32,7 +33,7 @@ import pyarrow.parquet as pq
 from attention_influence.config import GuardSettings
 from attention_influence.measures import MEASURE_COLUMNS
 from attention_influence.runs.schema import SCORE_SCHEMA
-from attention_influence.selection.guard import RULES, active_rules, guard_verdicts, needed_columns
+from attention_influence.selection.guard import RULES, TokenMedians, active_rules, guard_verdicts, needed_columns
 
 SELECTED_COLUMNS = ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked", "text_hash"]
 EXCLUDED_SCHEMA = pa.schema(
@@ -62,6 +63,7 @@ class DomainCut:
     mean_repetition: float | None = None  # None when the scores have no repetition column
     eligible: int = 0  # rows the guard let through to the ranking
     excluded: dict[str, int] = field(default_factory=dict)  # rule name -> rows it excluded
+    min_tokens: float | None = None  # the guard's too_short limit in this domain (None: the rule is off)
 
     def keeps(self, scores: np.ndarray, ids: np.ndarray) -> np.ndarray:
         """(n,) bool: which eligible rows of this domain (their scores and ids) are kept."""
@@ -189,13 +191,38 @@ def _tally(into: _Domain, table: pa.Table, rows: np.ndarray, verdict: np.ndarray
     into.tokens.append(sub["n_tokens"].to_numpy()[eligible])
 
 
+def _limits_needed(guard: GuardSettings | None) -> bool:
+    return guard is not None and any(rule.name == "too_short" for rule in active_rules(guard))
+
+
+def token_limits(tables: Tables, guard: GuardSettings) -> dict[str, float] | None:
+    """The guard's too_short limit in each domain, from all its rows (None: the rule is off)."""
+    if not _limits_needed(guard):
+        return None
+    medians = TokenMedians(guard)
+    for table in tables(["domain", "n_tokens", "score"]):  # the valid rows: a score is read to tell them
+        medians.add(table)
+    return medians.limits()
+
+
+def reads(guard: GuardSettings | None) -> int:
+    """How many times `cut_tables` reads the rows under `guard`."""
+    return 3 if _limits_needed(guard) else 2
+
+
+def limits_of(cuts: dict[str, DomainCut]) -> dict[str, float]:
+    """The too_short limit of each domain the cuts were made with."""
+    return {name: cut.min_tokens for name, cut in cuts.items() if cut.min_tokens is not None}
+
+
 def domain_cuts(tables: Tables, fraction: float, by: str, guard: GuardSettings | None = None) -> dict[str, DomainCut]:
     """Pass 1: per domain, the threshold that keeps the top `fraction` (of all its scored
     documents or tokens) among the rows the guard lets through (`guard` None: every row)."""
     guard = guard or GuardSettings(enabled=False)
+    limits = token_limits(tables, guard)
     domains: dict[str, _Domain] = {}
     for table in tables(["domain", "score", "n_tokens", "repetition", *needed_columns(guard)]):
-        which = guard_verdicts(table, guard)[0]  # (rows,) rule index or -1
+        which = guard_verdicts(table, guard, limits or {})[0]  # (rows,) rule index or -1
         for name, rows in _by_domain(table).items():
             _tally(domains.setdefault(name, _Domain()), table, rows, which[rows])
     cuts = {}
@@ -209,6 +236,7 @@ def domain_cuts(tables: Tables, fraction: float, by: str, guard: GuardSettings |
         cut.mean_score = score_sum / documents if documents else None
         cut.mean_repetition = rep_sum / rep_count if rep_count else None
         cut.excluded = {RULES[i].name: int(d.excluded[i]) for i in active}
+        cut.min_tokens = None if limits is None else limits[name]
         cuts[name] = cut
     return cuts
 
@@ -244,8 +272,9 @@ def selected_rows(
     guard = guard or GuardSettings(enabled=False)
     measures = list(MEASURE_COLUMNS) if on_excluded is not None else []
     above, at = [], {}
+    limits = limits_of(cuts)
     for table in tables([*columns, *SELECTED_COLUMNS, *needed_columns(guard), *measures]):
-        which, reasons = guard_verdicts(table, guard)
+        which, reasons = guard_verdicts(table, guard, limits)
         if on_excluded is not None and (which >= 0).any():
             on_excluded(_excluded_rows(table, which, reasons))
         table = table.filter(pa.array(which < 0))

@@ -7,7 +7,8 @@ Rules, checked in this order (the first that holds is the reason); thresholds in
 (config.py), measured on both sides, whole documents (docs/guard.md): real text of the kinds the
 paper selects (functions with doctests, worked solutions, articles with lists, library docs) and
 boilerplate (generated and from system files):
-  too_short     n_tokens < min_tokens: the relative rise of a few tokens is mostly noise
+  too_short     n_tokens < min_tokens, or fewer in a domain of short documents (SHORT_OF_MEDIAN of
+                its median): the relative rise of a few tokens is mostly noise next to longer ones
   templated     templated_text > max_templated_text: the text is lines that repeat a structure
   list          list_text > max_list_text: the text is list items, not sentences
   fields        field_text > max_field_text: the text is short "label: value" lines (spec
@@ -27,6 +28,8 @@ depends on the selector model's loss scale or on English. A row whose column for
 
 from __future__ import annotations
 
+import math
+from collections.abc import Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -92,14 +95,72 @@ def needed_columns(settings: GuardSettings) -> tuple[str, ...]:
     return tuple(dict.fromkeys(rule.column for rule in active_rules(settings)))
 
 
+SHORT_OF_MEDIAN = 0.5  # too_short's limit in a domain: at most this share of its median document's tokens
+
+
+class TokenMedians:
+    """Per domain, its documents' median tokens as far as they can lower too_short's limit: counts
+    of n_tokens, those over `cap` counted at it, so memory does not grow with the documents. Fed a
+    table at a time. The median is exact below min_tokens / SHORT_OF_MEDIAN (a longer one leaves
+    the limit at min_tokens): of an even count, a middle document over `cap` puts it at cap / 2
+    or more, the length that leaves the limit at min_tokens."""
+
+    def __init__(self, settings: GuardSettings):
+        self.min_tokens = settings.min_tokens
+        self.cap = 2 * math.ceil(settings.min_tokens / SHORT_OF_MEDIAN)
+        self.counts: dict[str, np.ndarray] = {}  # domain -> (cap + 1,) documents per token count
+
+    def add(self, table: pa.Table) -> None:
+        """Count the rows of `table` (its columns domain and n_tokens)."""
+        tokens = _column(table, "n_tokens")  # (rows,)
+        known = np.isfinite(tokens)
+        tokens = np.clip(tokens[known], 0, self.cap).astype(np.int64)
+        domains = table["domain"].to_numpy(zero_copy_only=False)[known]
+        names, which = np.unique(domains.astype(str), return_inverse=True)
+        for k, name in enumerate(names):
+            counts = np.bincount(tokens[which == k], minlength=self.cap + 1)
+            self.counts[str(name)] = self.counts.get(str(name), 0) + counts
+
+    def limits(self) -> dict[str, float]:
+        """Per domain, too_short's limit: min(min_tokens, SHORT_OF_MEDIAN x its median tokens)."""
+        limits = {}
+        for name, counts in self.counts.items():
+            below = np.cumsum(counts)  # (cap + 1,) documents of at most each count
+            n = int(below[-1])
+            middle = np.searchsorted(below, [(n - 1) // 2, n // 2], side="right")  # the middle documents' counts
+            limits[name] = float(min(self.min_tokens, SHORT_OF_MEDIAN * middle.mean()))
+        return limits
+
+
+def token_limits(scores: pa.Table, settings: GuardSettings) -> dict[str, float]:
+    """too_short's limit in each domain of `scores` (all of each domain's rows)."""
+    medians = TokenMedians(settings)
+    medians.add(scores)
+    return medians.limits()
+
+
+def _row_limits(scores: pa.Table, settings: GuardSettings, limits: Mapping[str, float] | None) -> np.ndarray:
+    """(rows,) too_short's limit for each row: its domain's in `limits` (computed from `scores`
+    when None), min_tokens for a row without a domain."""
+    if "domain" not in scores.column_names:
+        return np.full(scores.num_rows, float(settings.min_tokens))
+    limits = token_limits(scores, settings) if limits is None else limits
+    domains = scores["domain"].to_pylist()
+    return np.array([limits.get(d, settings.min_tokens) for d in domains], dtype=np.float64)
+
+
 def _column(scores: pa.Table, name: str) -> np.ndarray:
     """A column as float64 (rows,), null -> NaN."""
     return scores[name].to_numpy(zero_copy_only=False).astype(np.float64)
 
 
-def guard_verdicts(scores: pa.Table, settings: GuardSettings | None = None) -> tuple[np.ndarray, pa.Array]:
+def guard_verdicts(
+    scores: pa.Table, settings: GuardSettings | None = None, limits: Mapping[str, float] | None = None
+) -> tuple[np.ndarray, pa.Array]:
     """Per row of `scores`: the index into RULES of the rule that excludes it (-1: it may be
-    ranked), (rows,) int8; and its reason (null where none), a string array."""
+    ranked), (rows,) int8; and its reason (null where none), a string array. `limits`: too_short's
+    limit per domain (`TokenMedians`, over all of each domain's rows); None: `scores` holds all of
+    its domains' rows, and they are computed from it."""
     settings = settings or GuardSettings()
     rules = active_rules(settings)
     missing = [rule.column for rule in rules if rule.column not in scores.column_names]
@@ -110,36 +171,43 @@ def guard_verdicts(scores: pa.Table, settings: GuardSettings | None = None) -> t
     reasons = np.full(rows, None, dtype=object)  # (rows,) str | None
     for rule in rules:
         values = _column(scores, rule.column)  # (rows,), NaN where not measured
-        limit = getattr(settings, rule.setting)
+        limit = np.full(rows, float(getattr(settings, rule.setting)))  # (rows,)
+        if rule.name == "too_short":
+            limit = _row_limits(scores, settings, limits)
         with np.errstate(invalid="ignore"):
             hit = (values < limit) if rule.comparison == "<" else (values > limit)
         hit &= which < 0  # NaN compares False: an unmeasured row is not excluded by this rule
         which[hit] = RULES.index(rule)
         for row in np.flatnonzero(hit):
-            value, bound = shown(float(values[row]), float(limit), rule.digits)
+            value, bound = shown(float(values[row]), float(limit[row]), rule.digits)
             reasons[row] = rule.label.format(value=value, limit=bound)
     return which, pa.array(reasons, type=pa.string())
 
 
-def guard_reasons(scores: pa.Table, settings: GuardSettings | None = None) -> pa.Array:
+def guard_reasons(
+    scores: pa.Table, settings: GuardSettings | None = None, limits: Mapping[str, float] | None = None
+) -> pa.Array:
     """Per row of `scores`, why it is excluded from ranking, or null when it may be ranked."""
-    return guard_verdicts(scores, settings)[1]
+    return guard_verdicts(scores, settings, limits)[1]
 
 
 def excluded_mask(scores: pa.Table, settings: GuardSettings | None = None) -> np.ndarray:
-    """(rows,) bool: True where the guard excludes the row."""
+    """(rows,) bool: True where the guard excludes the row (`scores`: all of its domains' rows)."""
     return guard_verdicts(scores, settings)[0] >= 0
 
 
 __all__ = [
     "GUARD_COLUMNS",
     "RULES",
+    "SHORT_OF_MEDIAN",
     "RULE_NAMES",
     "GuardSettings",
     "Rule",
+    "TokenMedians",
     "active_rules",
     "excluded_mask",
     "guard_reasons",
     "guard_verdicts",
     "needed_columns",
+    "token_limits",
 ]

@@ -21,7 +21,9 @@ from attention_influence.selection.cut import (
     domain_cuts,
     file_tables,
     has_column,
+    limits_of,
     memory_tables,
+    reads,
     selected_rows,
 )
 from attention_influence.selection.documents import write_documents
@@ -41,6 +43,7 @@ class DomainSelection:
     mean_repetition: float | None = None
     eligible: int = 0  # documents the guard let through to the ranking
     excluded: dict[str, int] = field(default_factory=dict)  # guard rule -> documents it excluded
+    min_tokens: float | None = None  # the guard's too_short limit here (lower in a domain of short documents)
     without_guard: dict | None = None  # what the guard cost: the selection without it (`guard_cost`)
 
     @classmethod
@@ -87,7 +90,7 @@ def select(
         rundir.check_sources()
         files = rundir.parts()
         _missing_columns(rundir, files, settings.guard)
-        passes = 4 if active_rules(settings.guard) else 2
+        passes = reads(settings.guard) + (reads(None) if active_rules(settings.guard) else 0)  # and without the guard
         with (
             Progress("select", total=passes * len(files), unit="file read", enabled=progress) as bar,
             rundir.excluded_writer(EXCLUDED_SCHEMA) as write_excluded,
@@ -224,7 +227,7 @@ def selected_mask(table: pa.Table, selection: dict) -> np.ndarray:
     guard = guard_of(selection)
     cuts, _ = cut_tables(memory_tables(table), selection["fraction"], selection["by"], guard)
     mask = np.zeros(table.num_rows, dtype=bool)
-    eligible = guard_verdicts(table, guard)[0] < 0
+    eligible = guard_verdicts(table, guard, limits_of(cuts))[0] < 0
     scores = table["score"].to_numpy(zero_copy_only=False)
     ids = table["id"].to_numpy(zero_copy_only=False).astype(str)
     domains = table["domain"].to_numpy(zero_copy_only=False)
