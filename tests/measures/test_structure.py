@@ -50,6 +50,9 @@ def _kind(kind: str) -> list[str]:
         ("9f321679d2ce58b1399e4e6de17fcc94  etc/gprofng.rc", "0 /"),  # a hash is a value, a path one path
         ("/usr/lib/x86_64-linux-gnu/libSvtAv1Enc.so.1.4.1", "/"),
         ("x = a/b + 1/2", "a = / + 0"),
+        ('{"rank": 2, "change": -0.40, "weekly": +1.3},', '{"a": 0, "a": 0, "a": 0},'),  # a sign is the value's
+        ("rect1032 rect -2.3 inf -> nan nan", "0 a 0 a -> a"),
+        ("x - 1, a-1, 2023-02-24", "a - 0, a-0, 0-0-0"),  # a minus between two terms stays
     ],
 )
 def test_line_template(line, template):

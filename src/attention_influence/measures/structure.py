@@ -19,7 +19,7 @@ import zlib
 # One line's template: values (hashes, numbers) -> "0", paths -> "/", runs of words -> "a", runs of one
 # punctuation mark -> one.
 _HASH = re.compile(r"\b(?=\w*\d)(?=\w*[^\W\d_])\w{8,}\b")  # a hash, a key, a serial: letters and digits mixed
-_NUMBER = re.compile(r"0[xX][0-9a-fA-F]+|\d+(?:[.,:/]\d+)*")  # hexadecimal too
+_NUMBER = re.compile(r"(?:(?<![\w)\]])[-+−](?=\d))?(?:0[xX][0-9a-fA-F]+|\d+(?:[.,:/]\d+)*)")  # signed, hexadecimal too
 _PATH_TOKEN = re.compile(r"(?<![\w/])[\w.~@+-]*(?:/[\w.~@+-]+)+/?|(?<!\w)/(?!\S)")  # a/b/c, /usr/lib, ./x
 _WORD_RUN = re.compile(r"[^\W\d_]+(?:['’_-][^\W\d_]+)*(?: +[^\W\d_]+(?:['’_-][^\W\d_]+)*)*")
 _PUNCT_RUN = re.compile(r"([^\w\s])\1+")
