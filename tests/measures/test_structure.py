@@ -18,6 +18,7 @@ from attention_influence.measures.structure import (
     line_template,
     list_text,
     repeating_template,
+    row_head,
     structure_shares,
     structured_text,
     templated_text,
@@ -311,6 +312,26 @@ def test_a_list_is_a_run_of_items_not_a_lone_short_line():
     assert list_text(menu) == 1.0  # a run of items, from its first
     heading = "History\nThe town was founded in 1820 by settlers from the coast, who built the mill.\n"
     assert list_text(heading) == 0.0  # a lone heading is not a list
+
+
+PS = """$ ps aux
+USER         PID %CPU %MEM    VSZ   RSS TTY      STAT START   TIME COMMAND
+root            1  0.3  1.4 815350 220443 ?        S    Nov28  22:51 /sbin/init
+root            2  0.0  0.0      0     0 ?        S    Nov28  52:14 [kthreadd]
+root            3  0.0  0.0      0     0 ?        I<   Nov28  17:45 [rcu_gp]
+root            4  0.0  0.0      0     0 ?        Ss   Nov28  23:11 [kworker/0:0H-events_highpri]
+"""
+
+
+def test_the_rows_of_a_table_whose_last_columns_vary_are_templated():
+    """A run of 3 or more lines whose templates begin alike (6 marks, 2 of them values)."""
+    head = row_head(line_template("root 2 0.0 0.0 0 0 ? S Nov28 52:14 [kthreadd]"))
+    assert head == ("a", "0", "0", "0", "0", "0")
+    assert row_head(line_template("He has 6 + 2 = 8 quarters.")) == ("a", "0", "+", "0", "=", "0")
+    assert row_head(line_template("The chef has 60 eggs and 10 more.")) is None  # one value in its head
+    assert templated_text(PS) > 0.8  # each row's STAT and COMMAND differ: no two templates alike but rows 3-4
+    solution = "He has 6 + 2 = 8 quarters.\nShe has 3 + 4 = 7 dimes, 2 nickels.\nSo they have 17 coins in all."
+    assert templated_text(solution) == 0.0  # two lines that begin alike are not a table
 
 
 def test_a_signature_is_not_a_field_line():
