@@ -75,3 +75,22 @@ def test_settings_objects_and_keywords_build_the_same_run(tmp_path, embedded, gs
     with pytest.raises(SettingError, match="max_lenght: is not a known option"):
         run(str(corpus), str(tmp_path / "c"), "17:3", embedded, max_lenght=64)
     assert not (tmp_path / "c").exists()
+
+
+@pytest.mark.parametrize("detect", [False, True])
+def test_run_stops_at_a_bad_record_before_a_model_loads_or_heads_are_detected(tmp_path, detect) -> None:
+    """Under on_error="fail" the plan's sample is read first: a model that cannot load is never
+    reached, nor a detection (hours on a GPU) whose heads would be lost."""
+    from attention_influence.pipeline.ledger import BadRecordError
+
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"text": "one two three four"}\n{"text": "open\n')
+    (tmp_path / "sentences.txt").write_text("A sentence to build probes from.\n")
+    from attention_influence.config import DetectSettings
+
+    detection = DetectSettings(sentences=str(tmp_path / "sentences.txt")) if detect else None
+    with pytest.raises(BadRecordError, match=r"corpus\.jsonl:2: invalid JSON .*\(on_error=fail\)"):
+        run(
+            str(corpus), str(tmp_path / "out"), model=str(tmp_path / "no-such-model"), on_error="fail", detect=detection
+        )
+    assert not (tmp_path / "out").exists()

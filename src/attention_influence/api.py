@@ -38,7 +38,7 @@ from attention_influence.heads import (
 from attention_influence.masking import enable_masking, mask_heads
 from attention_influence.models import LoadedModel, load, load_model, resolve_device, resolve_model
 from attention_influence.pipeline import ScoreSummary, execute, find_sources, make_executor, plan_job
-from attention_influence.pipeline.estimate import ScorePlan, plan_score
+from attention_influence.pipeline.estimate import ScorePlan, check_sample, plan_score
 from attention_influence.runs.rundir import RunDir
 from attention_influence.scoring import Scorer
 from attention_influence.selection import select
@@ -224,6 +224,7 @@ def run(
         check_sentences(detect.sentences)  # before the model loads
     if job.loaded is None and (detecting or engine.engine == "local"):
         job.sources = find_sources(job.inputs, job.out)  # bad inputs fail before the model loads
+        check_sample(job.sources, job.score)  # and a bad record the plan reads, under on_error="fail"
         job.loaded = load(job.model)  # once, here: detection and scoring share it
     job.start()
     if heads is None and not detecting:

@@ -459,6 +459,13 @@ def _print_selection(report: dict) -> None:
     counts = {rule: n for rule, n in report["total"].get("excluded", {}).items() if n}
     reasons = ", ".join(f"{rule} {n:,}" for rule, n in counts.items()) or "none"
     print(f"guard: excluded before ranking: {reasons}; each with its reason in {report.get('excluded_file')}")
+    lowered = {name: d["min_tokens"] for name, d in report["domains"].items() if d.get("min_tokens") is not None}
+    lowered = {name: limit for name, limit in lowered.items() if limit < guard.get("min_tokens", 0)}
+    if lowered:
+        limits = ", ".join(f"{name} {limit:g}" for name, limit in lowered.items())
+        print(
+            f"guard: too short below {limits} tokens (half the domain's median document; elsewhere {guard['min_tokens']})"
+        )
     cost = report["total"].get("without_guard")
     if cost and cost["selected"]:
         print(

@@ -275,7 +275,9 @@ def test_text_measures_is_the_one_entry_point():
         ("    for j in range(1,i+1): x *= j", False),
         ("class Error(Exception): ...", False),
         ("    n=len(xs)", False),  # an assignment in a program, not a config line
-        ("CPU(s): 8", True),  # a plural's "(s)" is no call
+        ("CPU(s): 8", True),  # a plural's "(s)": no statement's head
+        ("        if is_palindrome(s): return s", False),  # a string named s is still a call's argument
+        ("    n=len(s)", False),
         ("071d25b fix(cache): use lru", True),  # a log's conventional commit: a record
     ],
 )

@@ -62,7 +62,7 @@ def test_a_run_of_an_earlier_format_is_never_resumed_into(tmp_path):
     older = json.loads((tmp_path / "run" / "run.json").read_text()) | {"format": FORMAT - 1}
     (tmp_path / "run" / "run.json").write_text(json.dumps(older))
     for attempt in (run.claim, run.check_claim):
-        with pytest.raises(RunError, match="written by another version of attention-influence: overwrite"):
+        with pytest.raises(RunError, match="written by another version of attention-influence: score the corpus"):
             attempt(_manifest(tmp_path))
     assert run.parts()  # untouched
     assert run.claim(_manifest(tmp_path), overwrite=True) == {} and run.parts() == []

@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from attention_influence.config import GuardSettings
-from attention_influence.selection.cut import domain_cuts, file_tables, selected_rows
+from attention_influence.selection.cut import domain_cuts, file_tables, memory_tables, selected_rows
 from attention_influence.selection.guard import excluded_mask
 from tests.reference import reference_cut
 
@@ -106,6 +106,15 @@ def test_guarded_two_passes_equal_the_in_memory_ranking(tmp_path, by, fraction):
         if by == "docs":
             kept = selected.filter(pc.equal(selected["domain"], domain)).num_rows
             assert kept == min(cut.eligible, math.ceil(fraction * cut.documents - 1e-9))
+
+
+def test_a_domain_without_token_counts_keeps_the_plain_too_short_limit():
+    rows = [{"id": "a1", "domain": "a", "score": 0.1, "n_tokens": None}, {"id": "b1", "domain": "b", "score": 0.2}]
+    measures = dict.fromkeys(["templated_text", "list_text", "field_text", "digit_share", "repetition"], 0.0)
+    measures |= dict.fromkeys(["repeated_sentences", "structured_text"], 0.0)
+    table = pa.Table.from_pylist([r | {"n_tokens": r.get("n_tokens", 100)} | measures for r in rows])
+    cuts = domain_cuts(memory_tables(table), 0.5, "docs", GuardSettings(min_tokens=55))
+    assert {name: cut.min_tokens for name, cut in cuts.items()} == {"a": 55.0, "b": 50.0}
 
 
 def test_domain_counts_skip_missing_scores(tmp_path):

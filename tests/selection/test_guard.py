@@ -146,6 +146,11 @@ def test_token_medians_are_exact_fed_a_table_at_a_time():
         medians.add(table.slice(size // 2))
         expected = {d: min(55.0, SHORT_OF_MEDIAN * float(np.median(tokens[domains == d]))) for d in set(domains)}
         assert medians.limits() == pytest.approx(expected) and token_limits(table, GuardSettings()) == medians.limits()
+    odd = pa.table({"domain": ["a\x00", "a", None, "b"], "n_tokens": pa.array([10, 300, 5, None], pa.int64())})
+    assert token_limits(odd, GuardSettings()) == {"a\x00": 5.0, "a": 55.0}  # names as they are; no tokens: none
+    huge = TokenMedians(GuardSettings(min_tokens=10**9))  # memory: the distinct counts, not min_tokens
+    huge.add(pa.table({"domain": ["x"] * 3, "n_tokens": [10, 30, 10**6]}))
+    assert huge.limits() == {"x": 15.0}
     half_short = [36, 36, 37, 38, 49, 54, 240, 243, 285, 572, 605, 606]  # the sample corpus's general domain
     assert token_limits(pa.table({"domain": ["g"] * 12, "n_tokens": half_short}), GuardSettings()) == {"g": 55.0}
 

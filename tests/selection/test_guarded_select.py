@@ -197,6 +197,18 @@ def test_cli_flags_reach_the_guard(run_dir, capsys):
     assert "--max-repetition: has no effect with the guard off" in capsys.readouterr().err
 
 
+def test_a_too_short_limit_lowered_by_the_domain_is_printed_and_recorded(run_dir, capsys):
+    """min_tokens 150, the domain's median document 200 tokens: its limit is 100."""
+    assert main(["select", str(run_dir), "--fraction", "0.3", "--no-progress"]) == 0
+    assert "too short below" not in capsys.readouterr().out  # the default 55: not lowered here
+    assert main(["select", str(run_dir), "--fraction", "0.3", "--guard-min-tokens", "150", "--no-progress"]) == 0
+    out = capsys.readouterr().out
+    assert "guard: too short below web 100 tokens (half the domain's median document; elsewhere 150)" in out
+    assert json.loads((run_dir / "selection.json").read_text())["domains"]["web"]["min_tokens"] == 100.0
+    reasons = pq.read_table(run_dir / "excluded.parquet")["reason"].to_pylist()
+    assert "too short: 20 tokens < 100" in reasons
+
+
 def test_a_domain_the_guard_leaves_short_is_named_on_stderr(run_dir, capsys):
     assert main(["select", str(run_dir), "--fraction", "0.3", "--no-progress"]) == 0
     assert "warning" not in capsys.readouterr().err  # enough documents stay eligible

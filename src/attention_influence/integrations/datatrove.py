@@ -224,7 +224,8 @@ def domain_thresholds(
     folder: str, fraction: float = 0.2, by: str = "docs", guard: GuardSettings | None = None
 ) -> dict[str, dict]:
     """Per domain of the scores in `folder`: {"threshold": lowest kept score, "tied": ids kept at
-    it, "documents", "selected", "excluded": documents per guard rule}; the cut `attninf select`
+    it, "documents", "selected", "excluded": documents per guard rule, "min_tokens": the too_short
+    limit in the domain}; the cut `attninf select`
     makes of a run (selection/cut.py), over every task's scores, among the documents `guard` lets
     through (None: the default guard). Cached in `folder`/_cuts.json for the other tasks, keyed
     by the files and settings."""

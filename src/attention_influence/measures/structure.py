@@ -54,7 +54,7 @@ _FIELD = re.compile(
 # environment files); a line ending "," or "(" is an argument of a call, not a record; a quoted or
 # substituted value ("...", $x) is a shell variable, a line of a program.
 _ASSIGNED = re.compile(r"""^\s*(?P<label>[^\W\d][\w.\[\]@-]{0,38})=(?!=)(?!["'$`])(?P<value>.*?)(?<![,(])$""")
-_CALL = re.compile(r"\w\((?!(?:s|es|ies)\))")  # a bracket glued to a name: a call, a signature; not a plural's "(s)"
+_CALL = re.compile(r"\w\(")  # a bracket glued to a name: a call or a signature (or a plural's "CPU(s)")
 _STATEMENT_HEAD = re.compile(r"[a-z]+ ")  # a lower-case word, then a call: "for i in range(n)", not "fix(cli)"
 _MEMBER_ENDS = (",", "{", "[", "(")  # an object literal's member goes on: "key: value," / "key: {"
 FIELD_LABEL_MAX_WORDS = 5  # a label is a name, not a clause

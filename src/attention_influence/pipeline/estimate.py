@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 import fsspec
 
+from attention_influence.config import ScoreSettings
 from attention_influence.corpus.readers import PARQUET_SUFFIXES, Record, exact_rows, jsonl_blocks, sample_records
 from attention_influence.models import LoadedModel
 from attention_influence.pipeline.job import ScoreJob
@@ -229,10 +230,10 @@ def _spread(items: Sequence, count: int) -> list:
     return [items[round(i * (len(items) - 1) / (count - 1))] for i in range(count)] if count > 1 else [items[0]]
 
 
-def sample(job: ScoreJob, ranges: Sequence[ChunkRange]) -> Sampled:
-    """At most SAMPLE_DOCS records of the shard, spread over SAMPLE_FILES of its files, each with
-    its domain origin; under on_error="fail" the first bad one raises (as the scoring would)."""
-    settings = job.settings
+def sample(ranges: Sequence[ChunkRange], settings: ScoreSettings) -> Sampled:
+    """At most SAMPLE_DOCS records of the shard (`ranges`), spread over SAMPLE_FILES of its files,
+    each with its domain origin; under on_error="fail" the first bad one raises (as the scoring
+    would)."""
     picked = _spread(list(ranges), SAMPLE_FILES)
     per_file = max(8, SAMPLE_DOCS // max(len(picked), 1))
     found = Sampled([], len(picked) == len(ranges))
@@ -246,6 +247,13 @@ def sample(job: ScoreJob, ranges: Sequence[ChunkRange]) -> Sampled:
     if bad is not None and settings.on_error == "fail":
         raise fail_at(bad, bad.error)
     return found
+
+
+def check_sample(sources: Sequence[str], settings: ScoreSettings) -> None:
+    """Under on_error="fail", the plan's sample read now: a bad record in it stops a job before a
+    model loads or heads are detected (the plan reads the same records again, after)."""
+    if settings.on_error == "fail":
+        sample(shard_plan(sources, settings.chunk_docs, settings.num_shards, settings.shard_index), settings)
 
 
 def survey(
@@ -340,7 +348,7 @@ def plan_score(
     the model runs then."""
     settings = job.settings
     ranges = shard_plan(job.sources, settings.chunk_docs, settings.num_shards, settings.shard_index)
-    records = sample(job, ranges)
+    records = sample(ranges, settings)
     loaded = load() if load is not None else None
     if loaded is not None:
         tokenizer, device = loaded.tokenizer, loaded.device.type

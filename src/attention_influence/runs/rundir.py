@@ -138,8 +138,8 @@ class RunDir:
             ) from err
         if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
             raise RunError(
-                f"{self.file(MANIFEST)} was written by another version of attention-influence: "
-                "overwrite the run or use another folder"
+                f"{self.file(MANIFEST)} was written by another version of attention-influence: score the "
+                "corpus again, into this folder with --overwrite (overwrite=True) or into another one"
             )
         return manifest
 

@@ -236,7 +236,7 @@ def domain_cuts(tables: Tables, fraction: float, by: str, guard: GuardSettings |
         cut.mean_score = score_sum / documents if documents else None
         cut.mean_repetition = rep_sum / rep_count if rep_count else None
         cut.excluded = {RULES[i].name: int(d.excluded[i]) for i in active}
-        cut.min_tokens = None if limits is None else limits[name]
+        cut.min_tokens = None if limits is None else limits.get(name, float(guard.min_tokens))  # (no n_tokens)
         cuts[name] = cut
     return cuts
 

@@ -34,6 +34,7 @@ from typing import NamedTuple
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from attention_influence.config import GuardSettings
 from attention_influence.errors import InputError
@@ -99,35 +100,40 @@ SHORT_OF_MEDIAN = 0.5  # too_short's limit in a domain: at most this share of it
 
 
 class TokenMedians:
-    """Per domain, its documents' median tokens as far as they can lower too_short's limit: counts
-    of n_tokens, those over `cap` counted at it, so memory does not grow with the documents. Fed a
-    table at a time. The median is exact below min_tokens / SHORT_OF_MEDIAN (a longer one leaves
-    the limit at min_tokens): of an even count, a middle document over `cap` puts it at cap / 2
-    or more, the length that leaves the limit at min_tokens."""
+    """Per domain, its documents' median tokens as far as they can lower too_short's limit: how
+    many documents have each token count, counts over `cap` counted at it; memory grows with the
+    distinct counts, neither with the documents nor with min_tokens. Fed a table at a time. The
+    median is exact below min_tokens / SHORT_OF_MEDIAN (a longer one leaves the limit at
+    min_tokens): of an even count, a middle document over `cap` puts it at cap / 2 or more, the
+    length that leaves the limit at min_tokens."""
 
     def __init__(self, settings: GuardSettings):
         self.min_tokens = settings.min_tokens
         self.cap = 2 * math.ceil(settings.min_tokens / SHORT_OF_MEDIAN)
-        self.counts: dict[str, np.ndarray] = {}  # domain -> (cap + 1,) documents per token count
+        self.counts: dict[str, dict[int, int]] = {}  # domain -> token count -> documents
 
     def add(self, table: pa.Table) -> None:
-        """Count the rows of `table` (its columns domain and n_tokens)."""
-        tokens = _column(table, "n_tokens")  # (rows,)
-        known = np.isfinite(tokens)
-        tokens = np.clip(tokens[known], 0, self.cap).astype(np.int64)
-        domains = table["domain"].to_numpy(zero_copy_only=False)[known]
-        names, which = np.unique(domains.astype(str), return_inverse=True)
-        for k, name in enumerate(names):
-            counts = np.bincount(tokens[which == k], minlength=self.cap + 1)
-            self.counts[str(name)] = self.counts.get(str(name), 0) + counts
+        """Count the rows of `table` (its columns domain and n_tokens; a row without either is
+        not counted)."""
+        tokens = _column(table, "n_tokens")  # (rows,), NaN where null
+        domain = pc.dictionary_encode(table["domain"]).combine_chunks()  # names kept as they are
+        codes = pc.fill_null(domain.indices, -1).to_numpy(zero_copy_only=False)  # (rows,)
+        known = np.isfinite(tokens) & (codes >= 0)
+        width = self.cap + 1
+        keys = codes[known].astype(np.int64) * width + np.clip(tokens[known], 0, self.cap).astype(np.int64)
+        names = domain.dictionary.to_pylist()
+        for key, count in zip(*np.unique(keys, return_counts=True), strict=True):  # one pass, every domain
+            counts = self.counts.setdefault(names[int(key) // width], {})
+            counts[int(key) % width] = counts.get(int(key) % width, 0) + int(count)
 
     def limits(self) -> dict[str, float]:
         """Per domain, too_short's limit: min(min_tokens, SHORT_OF_MEDIAN x its median tokens)."""
         limits = {}
         for name, counts in self.counts.items():
-            below = np.cumsum(counts)  # (cap + 1,) documents of at most each count
+            values = np.array(sorted(counts))  # (distinct,) token counts
+            below = np.cumsum([counts[v] for v in values])  # documents of at most each count
             n = int(below[-1])
-            middle = np.searchsorted(below, [(n - 1) // 2, n // 2], side="right")  # the middle documents' counts
+            middle = values[np.searchsorted(below, [(n - 1) // 2, n // 2], side="right")]  # the middle documents'
             limits[name] = float(min(self.min_tokens, SHORT_OF_MEDIAN * middle.mean()))
         return limits
 
