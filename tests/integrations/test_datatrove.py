@@ -136,7 +136,9 @@ def _expected(rows, fraction: float, by: str, guard) -> set[str]:
     want = set()
     for domain in ("math", "web"):
         mine = [r for r in rows if r[1] == domain and r[2] is not None]
-        table = pa.Table.from_pylist([text_measures(_text(r[0])) | {"n_tokens": r[3], "loss_base": 2.0} for r in mine])
+        table = pa.Table.from_pylist(
+            [text_measures(_text(r[0])) | {"n_tokens": r[3], "loss_base": 2.0, "domain": domain} for r in mine]
+        )  # the whole domain: too_short's limit is its own (half its median document, at most min_tokens)
         eligible = np.flatnonzero(~excluded_mask(table, guard))
         picked = reference_cut(
             np.array([mine[i][2] for i in eligible]),
