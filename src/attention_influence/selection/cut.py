@@ -33,7 +33,7 @@ import pyarrow.parquet as pq
 from attention_influence.config import GuardSettings
 from attention_influence.measures import MEASURE_COLUMNS
 from attention_influence.runs.schema import SCORE_SCHEMA
-from attention_influence.selection.guard import RULES, TokenMedians, active_rules, guard_verdicts, needed_columns
+from attention_influence.selection.guard import RULES, active_rules, guard_verdicts, needed_columns, token_limits
 
 SELECTED_COLUMNS = ["id", "domain", "source", "row", "n_tokens", "score", "loss_base", "loss_masked", "text_hash"]
 EXCLUDED_SCHEMA = pa.schema(
@@ -195,14 +195,11 @@ def _limits_needed(guard: GuardSettings | None) -> bool:
     return guard is not None and any(rule.name == "too_short" for rule in active_rules(guard))
 
 
-def token_limits(tables: Tables, guard: GuardSettings) -> dict[str, float] | None:
+def too_short_limits(tables: Tables, guard: GuardSettings) -> dict[str, float] | None:
     """The guard's too_short limit in each domain, from all its rows (None: the rule is off)."""
     if not _limits_needed(guard):
         return None
-    medians = TokenMedians(guard)
-    for table in tables(["domain", "n_tokens", "score"]):  # the valid rows: a score is read to tell them
-        medians.add(table)
-    return medians.limits()
+    return token_limits(tables(["domain", "n_tokens", "score"]), guard)  # the valid rows: a score tells them
 
 
 def reads(guard: GuardSettings | None) -> int:
@@ -219,7 +216,7 @@ def domain_cuts(tables: Tables, fraction: float, by: str, guard: GuardSettings |
     """Pass 1: per domain, the threshold that keeps the top `fraction` (of all its scored
     documents or tokens) among the rows the guard lets through (`guard` None: every row)."""
     guard = guard or GuardSettings(enabled=False)
-    limits = token_limits(tables, guard)
+    limits = too_short_limits(tables, guard)
     domains: dict[str, _Domain] = {}
     for table in tables(["domain", "score", "n_tokens", "repetition", *needed_columns(guard)]):
         which = guard_verdicts(table, guard, limits or {})[0]  # (rows,) rule index or -1

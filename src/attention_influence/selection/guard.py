@@ -29,7 +29,7 @@ depends on the selector model's loss scale or on English. A row whose column for
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import NamedTuple
 
 import numpy as np
@@ -138,10 +138,12 @@ class TokenMedians:
         return limits
 
 
-def token_limits(scores: pa.Table, settings: GuardSettings) -> dict[str, float]:
-    """too_short's limit in each domain of `scores` (all of each domain's rows)."""
+def token_limits(scores: pa.Table | Iterable[pa.Table], settings: GuardSettings) -> dict[str, float]:
+    """too_short's limit in each domain of `scores` (all of each domain's rows: a table, or the
+    tables of a run read one at a time)."""
     medians = TokenMedians(settings)
-    medians.add(scores)
+    for table in [scores] if isinstance(scores, pa.Table) else scores:
+        medians.add(table)
     return medians.limits()
 
 
