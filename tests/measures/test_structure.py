@@ -314,6 +314,14 @@ def test_a_list_is_a_run_of_items_not_a_lone_short_line():
     assert list_text(menu) == 1.0  # a run of items, from its first
     heading = "History\nThe town was founded in 1820 by settlers from the coast, who built the mill.\n"
     assert list_text(heading) == 0.0  # a lone heading is not a list
+    closing = (  # the standard library's _collections_abc._check_methods
+        "def _check_methods(C, *methods):\n    mro = C.__mro__\n    for method in methods:\n        for B in mro:\n"
+        "            if method in B.__dict__:\n                if B.__dict__[method] is None:\n"
+        "                    return NotImplemented\n                break\n        else:\n"
+        "            return NotImplemented\n    return True\n"
+    )
+    assert list_text(closing) == 0.0  # short statements closing blocks at two depths are no run of items
+    assert list_text("  Home\n  About\n    Team\n    Careers\n") == 1.0  # a menu, then a submenu: two runs
 
 
 PS = """$ ps aux

@@ -110,6 +110,11 @@ def _blocks(text: str) -> list[list[str]]:
     return [block for block in blocks if block]
 
 
+def _indents(text: str) -> list[int]:
+    """The indentation of each non-blank line of the text (the lines of `_blocks`, in order)."""
+    return [len(line) - len(line.lstrip()) for line in text.split("\n") if line.strip()]
+
+
 def is_structural(template: str) -> bool:
     """Whether a line's template holds more than prose: a symbol that is not sentence punctuation,
     a bracket glued to a word (a call, "f(x)", not a parenthesis of prose) or a dot between two
@@ -242,8 +247,9 @@ def _is_list_item(item: str, max_words: int = LIST_LINE_MAX_WORDS) -> bool:
     return not item.endswith(SENTENCE_END)
 
 
-def list_lines(lines: list[str]) -> list[bool]:
-    """Per line: is it a list line (see `list_text`)?"""
+def list_lines(lines: list[str], indents: list[int] | None = None) -> list[bool]:
+    """Per line: is it a list line (see `list_text`)? `indents`: the lines' indentation, where
+    they were stripped (a run of items keeps its indentation)."""
     one_line, item = [], []
     for line in lines:
         items = [part for part in _SEPARATORS.split(line.rstrip(".,;")) if part.strip()]
@@ -252,12 +258,14 @@ def list_lines(lines: list[str]) -> list[bool]:
             listed and sum(_is_list_item(i, LIST_ONE_LINE_MAX_WORDS) for i in items) >= LIST_ITEM_SHARE * len(items)
         )
         item.append(not listed and _is_list_item(line))
-    # an item counts in a run of LIST_RUN or more items (a menu, a column of names); a lone short line is a
-    # heading, a doctest's result or a statement of code
+    # an item counts in a run of LIST_RUN or more items at one indentation (a menu, a column of names); a
+    # lone short line is a heading, a doctest's result or a statement of code, and so are short statements
+    # at different depths ("return NotImplemented" / "break" closing two blocks)
+    indents = indents if indents is not None else [len(line) - len(line.lstrip()) for line in lines]
     counted = list(one_line)
     start = 0
     for end in range(1, len(lines) + 1):
-        if end == len(lines) or item[end] != item[start]:
+        if end == len(lines) or item[end] != item[start] or indents[end] != indents[start]:
             if item[start] and end - start >= LIST_RUN:
                 counted[start:end] = [True] * (end - start)
             start = end
@@ -266,7 +274,7 @@ def list_lines(lines: list[str]) -> list[bool]:
 
 def list_text(text: str) -> float:
     """Share of the text (characters of its non-blank lines) in list lines, in [0, 1]: a run of
-    LIST_RUN or more lines that are each one short item (`_is_list_item`), or a line of
+    LIST_RUN or more lines at one indentation that are each one short item (`_is_list_item`), or a line of
     LIST_MIN_ITEMS or more items separated by ; | · • a tab, a comma and a space, or a "(count)",
     LIST_ITEM_SHARE of which are items of at most LIST_ONE_LINE_MAX_WORDS words (a one-line word
     list, menu or tag cloud). Prose and code lines are not."""
@@ -317,7 +325,7 @@ def structure_shares(text: str) -> dict[str, float]:
     records = record_sentences(blocks, templates)
     repeats = templated_lines(lines, shapes, templates)
     templated = [line or record for line, record in zip(repeats, records, strict=True)]
-    listed = list_lines(lines)
+    listed = list_lines(lines, _indents(text))
     field = [_is_field(line) for line in lines]
     structured = [any(kinds) for kinds in zip(templated, listed, field, strict=True)]
     return {

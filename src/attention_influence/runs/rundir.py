@@ -48,11 +48,11 @@ from attention_influence.runs import sources
 from attention_influence.runs.lock import Lock, holding, live_lease
 from attention_influence.runs.summary import merge_summaries
 
-FORMAT = 7  # the layout version written in run.json (4: the guard's measures of issue 19: repeated sentences; values,
+FORMAT = 8  # the layout version written in run.json (4: the guard's measures of issue 19: repeated sentences; values,
 # paths, identifiers in line templates; 5: structured_text, a column of the score rows; 6: templated_text counts a
 # line written again word for word; 7: field_text leaves out a statement's head with its body and an assignment
-# with a call; a sign is part of a number in line templates; a table's rows that begin alike are templated): a
-# run's chunks never mix two definitions of a measure
+# with a call; a sign is part of a number in line templates; a table's rows that begin alike are templated; 8: a
+# run of list items keeps its indentation): a run's chunks never mix two definitions of a measure
 MANIFEST, HEADS, SCORES, ERRORS, SUMMARY = "run.json", "heads.json", "scores", "errors.jsonl", "summary.json"
 SELECTION, SELECTED, REPORT, STATE = "selection.json", "selected", "report.html", ".attninf"
 EXCLUDED, EXPLAIN, CONTROL = "excluded.parquet", "explain", "control.json"
