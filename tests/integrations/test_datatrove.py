@@ -138,7 +138,7 @@ def _expected(rows, fraction: float, by: str, guard) -> set[str]:
         mine = [r for r in rows if r[1] == domain and r[2] is not None]
         table = pa.Table.from_pylist(
             [text_measures(_text(r[0])) | {"n_tokens": r[3], "loss_base": 2.0, "domain": domain} for r in mine]
-        )  # the whole domain: too_short's limit is its own (half its median document, at most min_tokens)
+        )  # the whole domain: too_short's limit is its own (0.15 of its typical document, at most min_tokens)
         eligible = np.flatnonzero(~excluded_mask(table, guard))
         picked = reference_cut(
             np.array([mine[i][2] for i in eligible]),
@@ -205,7 +205,10 @@ def test_top_fraction_leaves_out_what_the_guard_excludes_as_attninf_select_does(
         step.filter(bare)
 
 
-def test_missing_task_scores_and_bad_settings_are_named(tmp_path):
+def test_missing_task_scores_older_score_files_and_bad_settings_are_named(tmp_path):
+    import pyarrow.parquet as pq
+
+    from attention_influence.config import GuardSettings
     from attention_influence.errors import RunError, SettingError
     from attention_influence.integrations.datatrove import AttentionInfluenceTopFraction, domain_thresholds
 
@@ -213,6 +216,12 @@ def test_missing_task_scores_and_bad_settings_are_named(tmp_path):
         AttentionInfluenceTopFraction(str(tmp_path), fraction=1.5)
     _scored_inputs(tmp_path / "in", [("a", "math", 1.0, 5), ("b", "web", 2.0, 5)])
     _two_pipelines(tmp_path, 0.5, "docs", tasks=2, guard=False)
+    assert sorted(domain_thresholds(str(tmp_path / "scores"), guard=GuardSettings(enabled=False))) == ["math", "web"]
+    older = tmp_path / "scores" / "00000-of-00002.parquet"  # as an older version wrote it: no run format
+    pq.write_table(pq.read_table(older).replace_schema_metadata(None), older)
+    (tmp_path / "scores" / "_cuts.json").unlink()
+    with pytest.raises(RunError, match="00000-of-00002.parquet was written by another version of attention-influence"):
+        domain_thresholds(str(tmp_path / "scores"), guard=GuardSettings(enabled=False))
     (tmp_path / "scores" / "00001-of-00002.parquet").unlink()
     with pytest.raises(RunError, match="the scores of 1 of 2 tasks are missing \\(rank 1\\)"):
         domain_thresholds(str(tmp_path / "scores"))

@@ -131,6 +131,7 @@ class AttentionInfluenceFilter(BaseFilter):
 
 
 SCORE_FILE = re.compile(r"(\d{5})-of-(\d{5})\.parquet$")  # a task's scores: RRRRR-of-WWWWW.parquet
+FORMAT_KEY = b"attention_influence_format"  # a score file's parquet metadata: the run format (runs/rundir.FORMAT)
 
 
 def document_domain(doc: Document, domain_key: str = "domain", domain: str | None = None) -> str:
@@ -149,12 +150,14 @@ def _score_schema():
     import pyarrow as pa
 
     from attention_influence.measures import MEASURE_COLUMNS
+    from attention_influence.runs.rundir import FORMAT
     from attention_influence.selection.cut import SELECTED_COLUMNS
 
     types = {"row": pa.int64(), "n_tokens": pa.int64(), "score": pa.float64()}
     types |= {"loss_base": pa.float64(), "loss_masked": pa.float64()}
     types |= {name: pa.float64() for name in MEASURE_COLUMNS}
-    return pa.schema([(name, types.get(name, pa.string())) for name in [*SELECTED_COLUMNS, *MEASURE_COLUMNS]])
+    schema = pa.schema([(name, types.get(name, pa.string())) for name in [*SELECTED_COLUMNS, *MEASURE_COLUMNS]])
+    return schema.with_metadata({FORMAT_KEY: str(FORMAT)})  # the run format: its measures' definitions
 
 
 class AttentionInfluenceScoreWriter(PipelineStep):
@@ -217,6 +220,18 @@ def score_files(folder: str) -> list[str]:
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
         raise RunError(f"{folder}: the scores of {len(missing)} of {worlds[0]} tasks are missing (rank {shown})")
+    import pyarrow.parquet as pq
+
+    from attention_influence.runs.rundir import FORMAT
+
+    for file in files:  # each footer: a task scored by another version measured with other definitions
+        with fsspec.open(file, "rb") as handle:
+            written = (pq.read_schema(handle).metadata or {}).get(FORMAT_KEY)
+        if written != str(FORMAT).encode():
+            raise RunError(
+                f"{file} was written by another version of attention-influence (its text measures are other): "
+                f"run the scoring pipeline again into an empty folder"
+            )
     return files
 
 
@@ -241,7 +256,9 @@ def domain_thresholds(
     files = score_files(folder)
     fs, _, _ = fsspec.get_fs_token_paths(files[0])
     key = {"files": {f.rsplit("/", 1)[-1]: fs.size(f) for f in files}, "fraction": fraction, "by": by}
-    key["cut"] = 2  # 2: too_short's limit per domain (a cache written before is computed again)
+    key["cut"] = (
+        3  # 2: too_short's limit per domain; 3: at SHORT_OF_MEDIAN 0.3 (a cache written before is computed again)
+    )
     key["guard"] = asdict(guard)
     cache = join(str(folder), "_cuts.json")
     try:
