@@ -69,6 +69,7 @@ DOMAINS = ("code", "general", "math")
 CLEAN = (  # population -> its domain; all its documents (at most --per, a seeded sample) form one domain
     ("doctest_functions", "code"),
     ("functions", "code"),
+    ("short_functions", "code"),
     ("other_languages", "code"),
     ("humaneval", "code"),
     ("algorithms_files", "code"),

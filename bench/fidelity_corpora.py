@@ -9,14 +9,15 @@ and 8 boilerplate documents per domain (each at most 4,000 characters), shuffled
     python bench/fidelity_corpora.py --out DIR [--data ../shared/data] [--mix]
 
 Populations (label real): doctest_functions (Python functions whose docstring has >>> examples),
-functions (stdlib functions and small classes without doctests), other_languages (JavaScript,
+functions (stdlib functions and small classes without doctests), short_functions (stdlib functions
+of at most 12 lines, any length: a population of short documents), other_languages (JavaScript,
 Perl, C, shell, Tcl, Vim script), gsm8k_train, worked_solutions_long (worksheets of 2-4 solved
 GSM8K problems), wikitext_articles, reference_docs, articles_with_lists (prose with a list or
 table), non_english; (label boilerplate) boilerplate_system (system files) and
 boilerplate_generated (fixed templates), each row with the domain such a page would land in.
 
-Documents are whole: a function, a file, a topic, a page, an article, a lesson, at least 300 and at
-most 8,000 characters; a longer one is skipped. Kinds that are naturally cut at a boundary are cut
+Documents are whole: a function, a file, a topic, a page, an article, a lesson, at least 300 (but
+short_functions) and at most 8,000 characters; a longer one is skipped. Kinds that are naturally cut at a boundary are cut
 there and their rows say "cut": true: wikitext-2 articles (the lead, then whole sections up to
 8,000 characters), a man page's or POD page's sections, the '## ' sections of a long Markdown or
 mdBook page, runs of whole lessons of a Vim tutor, the first releases of a NEWS file, and the
@@ -136,6 +137,7 @@ STDLIB_SKIP = {"test", "idlelib", "site-packages", "turtledemo", "pydoc_data", "
 POPULATIONS = {
     "doctest_functions": ("code", "real", 300),
     "functions": ("code", "real", 300),
+    "short_functions": ("code", "real", 300),
     "other_languages": ("code", "real", 300),
     "gsm8k_train": ("math", "real", 300),
     "worked_solutions_long": ("math", "real", 150),
@@ -156,6 +158,7 @@ class Doc:
     group: str = ""  # what a sample is spread over (package, language, source kind)
     domain: str = ""
     cut: bool = False
+    short: bool = False  # admitted under MIN_CHARS: a population of short documents
 
 
 # ---------------------------------------------------------------- reading, exclusion, sampling
@@ -205,15 +208,15 @@ class Admission:
         self.used = used
         self.taken: set[str] = set()
 
-    def fits(self, text: str) -> bool:
-        return MIN_CHARS <= len(text) <= MAX_CHARS
+    def fits(self, text: str, short: bool = False) -> bool:
+        return (1 if short else MIN_CHARS) <= len(text) <= MAX_CHARS
 
     def clean(self, text: str) -> bool:
         return not line_keys(text) & self.used
 
     def admit(self, doc: Doc) -> bool:
         digest = hashlib.sha1(" ".join(doc.text.split()).encode()).hexdigest()
-        if digest in self.taken or not self.fits(doc.text) or not self.clean(doc.text):
+        if digest in self.taken or not self.fits(doc.text, doc.short) or not self.clean(doc.text):
             return False
         self.taken.add(digest)
         return True
@@ -363,6 +366,24 @@ def plain_functions(rng: random.Random, admission: Admission, n: int) -> list[Do
             else:
                 kind = "python_function"
             docs.append(Doc(kind, f"{PY} stdlib: {name}.{node.name}", text, group=name.split(".")[0]))
+    return spread_sample(docs, n, rng, admission)
+
+
+SHORT_FUNCTION_LINES = 12  # a short complete function: signature and body, at most this many lines
+
+
+def short_functions(rng: random.Random, admission: Admission, n: int) -> list[Doc]:
+    """Whole module-level functions of the standard library of 2 to SHORT_FUNCTION_LINES lines, any
+    length in characters, undecorated: a population of short documents, as in a dataset of short
+    programs (MBPP's kind), spread over the modules."""
+    docs = []
+    for name, path in stdlib_files():
+        for node, text in python_defs(path):
+            lines = node.end_lineno - node.lineno + 1
+            if isinstance(node, ast.FunctionDef) and node.col_offset == 0 and not node.decorator_list:
+                if 2 <= lines <= SHORT_FUNCTION_LINES:
+                    source = f"{PY} stdlib: {name}.{node.name}"
+                    docs.append(Doc("python_short_function", source, text + "\n", group=name.split(".")[0], short=True))
     return spread_sample(docs, n, rng, admission)
 
 
@@ -1700,6 +1721,7 @@ def build(data: Path) -> dict[str, list[dict]]:
     docs: dict[str, list[Doc]] = {}
     docs["doctest_functions"] = doctest_functions(random.Random(1), admission, want["doctest_functions"])
     docs["functions"] = plain_functions(random.Random(2), admission, want["functions"])
+    docs["short_functions"] = short_functions(random.Random(12), admission, want["short_functions"])
     docs["other_languages"] = other_language_code(random.Random(3), admission, want["other_languages"])
     docs["gsm8k_train"], docs["worked_solutions_long"] = gsm8k_populations(data, admission)
     docs["wikitext_articles"] = wikitext_population(data, admission)

@@ -223,7 +223,7 @@ def _add_detect_args(p: argparse.ArgumentParser, required: bool) -> None:
 
 
 def _add_select_args(p: argparse.ArgumentParser) -> None:
-    from attention_influence.config import GuardSettings
+    from attention_influence.config import SHORT_OF_MEDIAN, GuardSettings
 
     g = p.add_argument_group("selection")
     g.add_argument("--fraction", type=float, default=0.2, help="fraction to keep per domain, (0, 1]")
@@ -245,8 +245,9 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-guard", action="store_true", help="rank every scored document (no exclusion)")
     d = GuardSettings()
     help_of = {
-        "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens}; in a domain whose median "
-        "document is shorter than twice that, half its median)",
+        "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens}; in a domain whose typical "
+        f"document (the one holding its median token) is shorter than {1 / SHORT_OF_MEDIAN:g} times that, "
+        f"{SHORT_OF_MEDIAN:g} of its length)",
         "max_templated_text": "exclude documents whose share of text in lines repeating an earlier line's structure "
         f"is above X (default: {d.max_templated_text})",
         "max_list_text": f"exclude documents whose share of text in list items is above X (default: {d.max_list_text})",
@@ -437,6 +438,8 @@ def _print_heads(report: dict) -> None:
 
 
 def _print_selection(report: dict) -> None:
+    from attention_influence.config import SHORT_OF_MEDIAN
+
     def fmt(value, spec):
         return "-" if value is None else format(value, spec)
 
@@ -464,7 +467,8 @@ def _print_selection(report: dict) -> None:
     if lowered:
         limits = ", ".join(f"{name} {limit:g}" for name, limit in lowered.items())
         print(
-            f"guard: too short below {limits} tokens (half the domain's median document; elsewhere {guard['min_tokens']})"
+            f"guard: too short below {limits} tokens ({SHORT_OF_MEDIAN:g} of the domain's typical document, the one "
+            f"holding its median token; elsewhere {guard['min_tokens']})"
         )
     cost = report["total"].get("without_guard")
     if cost and cost["selected"]:

@@ -227,6 +227,14 @@ def _flag(name: str, value: Any) -> None:
         raise SettingError(name, f"must be true or false, got {value!r}")
 
 
+# too_short's limit in a domain: at most this share of its token-weighted median (the length of the document
+# holding its median token). The short documents of a domain of short ones are real text ranked among their
+# own: short complete functions of the standard library (typical 81 tokens) lost 55 of 300, 4 of them in their
+# top 20%, to half their plain median, 1 to 0.2 of the typical length, none to 0.15 (docs/guard.md); ads in
+# a domain of articles stay out.
+SHORT_OF_MEDIAN = 0.15
+
+
 @dataclass(frozen=True)
 class GuardSettings:
     """The selection guard (docs/guard.md, METHOD.md section 7): documents whose text can be
@@ -237,7 +245,9 @@ class GuardSettings:
     `enabled=False` turns every rule off."""
 
     enabled: bool = True
-    min_tokens: int = 55  # tokens (at most half the domain's median document): the rise of a few dozen is noise
+    min_tokens: int = (
+        55  # tokens (at most SHORT_OF_MEDIAN of the domain's typical document): the rise of a few dozen is noise
+    )
     max_templated_text: float = 0.55  # share of the text in lines repeating an earlier line's structure
     max_list_text: float = 0.6  # share of the text in list items, not sentences
     max_field_text: float = 0.25  # share of the text in short "label: value" lines

@@ -48,7 +48,7 @@ def test_the_sample_is_seeded_per_domain_and_leaves_out_what_the_guard_excluded(
             "source": ["s"] * rows,
             "row": list(range(rows)),
             "score": [0.1 * i if i != 3 else None for i in range(rows)],
-            "n_tokens": [20 if i < 10 else 100 for i in range(rows)],  # the first ten: too short
+            "n_tokens": [20 if i < 10 else 400 for i in range(rows)],  # the first ten: too short
         }
     )
     selection = {"guard": {"enabled": True, "min_tokens": 64, "max_templated_text": 1, "max_list_text": 1,

@@ -114,7 +114,7 @@ def test_a_domain_without_token_counts_keeps_the_plain_too_short_limit():
     measures |= dict.fromkeys(["repeated_sentences", "structured_text"], 0.0)
     table = pa.Table.from_pylist([r | {"n_tokens": r.get("n_tokens", 100)} | measures for r in rows])
     cuts = domain_cuts(memory_tables(table), 0.5, "docs", GuardSettings(min_tokens=55))
-    assert {name: cut.min_tokens for name, cut in cuts.items()} == {"a": 55.0, "b": 50.0}
+    assert {name: cut.min_tokens for name, cut in cuts.items()} == {"a": 55.0, "b": 15.0}  # 0.15 x 100
 
 
 def test_domain_counts_skip_missing_scores(tmp_path):
@@ -127,7 +127,8 @@ def test_domain_counts_skip_missing_scores(tmp_path):
 def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
     """Score rows of three domains: scores on a coarse grid (many ties at every cut), some rows
     the default guard excludes (short, templated), measures for every rule; code's documents are
-    short (median 40 tokens: its too_short limit is 20, the others' 55)."""
+    short (its typical document, holding its median token, 60 tokens: its too_short limit is
+    0.15 x 60 = 9, the others' 55)."""
     rng = np.random.default_rng(seed)
     out = []
     for i in range(rows):
@@ -136,7 +137,7 @@ def _tied_rows(rows: int = 240, seed: int = 3) -> list[dict]:
                 "id": f"d{rng.integers(0, 10**6):06d}-{i}",
                 "domain": ["code", "general", "math"][i % 3],
                 "row": i,
-                "n_tokens": int(rng.choice([12, 40, 60] if i % 3 == 0 else [40, 120, 300])),  # code: short
+                "n_tokens": int(rng.choice([8, 40, 60] if i % 3 == 0 else [40, 200, 400])),  # code: short
                 "loss_base": 2.0,
                 "loss_masked": 2.5,
                 "score": float(rng.integers(0, 6)) / 4,
@@ -216,7 +217,7 @@ def test_select_the_report_and_datatrove_keep_the_same_ids(tmp_path, by, guard):
     assert _memory_ids(tmp_path, selection) == selected
     assert _datatrove_ids(tmp_path, rows, settings) == selected
     limits = {domain: d["min_tokens"] for domain, d in selection["domains"].items()}
-    assert limits == ({"code": 20.0, "general": 55.0, "math": 55.0} if guard else dict.fromkeys(limits))
+    assert limits == ({"code": 9.0, "general": 55.0, "math": 55.0} if guard else dict.fromkeys(limits))
     cut_through = 0  # domains whose threshold falls inside a tie: some rows at it kept, some not
     for domain, d in selection["domains"].items():
         at = {r["id"] for r in rows if r["domain"] == domain and r["score"] == d["threshold"]}

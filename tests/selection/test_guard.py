@@ -112,30 +112,38 @@ def test_reasons_name_the_measure_its_value_and_the_threshold():
 
 
 def test_too_short_is_lowered_in_a_domain_of_short_documents():
-    """min_tokens, or half the domain's median document if that is less: a domain of short
-    functions is ranked among its own, a domain of long documents keeps its short ones out."""
-    rows = [_row(n_tokens=n) | {"domain": "functions"} for n in (10, 20, 30, 40, 50)]  # median 30: limit 15
-    rows += [_row(n_tokens=n) | {"domain": "articles"} for n in (30, 40, 200, 300)]  # median 120: limit 55
+    """min_tokens, or 0.15 of the domain's typical document (the one holding its median token) if that
+    is less: a domain of short functions is ranked among its own, a domain of long documents keeps
+    its short ones out, however many they are."""
+    assert SHORT_OF_MEDIAN == 0.15
+    rows = [_row(n_tokens=n) | {"domain": "functions"} for n in (5, 20, 30, 40, 50)]  # typical 40: limit 6
+    rows += [_row(n_tokens=n) | {"domain": "articles"} for n in (30, 40, 400, 500)]  # typical 500: limit 55
     table = pa.Table.from_pylist(rows)
     assert guard_reasons(table).to_pylist() == [
-        "too short: 10 tokens < 15", None, None, None, None, "too short: 30 tokens < 55", "too short: 40 tokens < 55",
+        "too short: 5 tokens < 6", None, None, None, None, "too short: 30 tokens < 55", "too short: 40 tokens < 55",
         None, None,
     ]  # fmt: skip
-    assert token_limits(table, GuardSettings()) == {"functions": 15.0, "articles": 55.0}
-    assert token_limits(table, GuardSettings(min_tokens=10)) == {"functions": 10.0, "articles": 10.0}
+    assert token_limits(table, GuardSettings()) == {"functions": 6.0, "articles": 55.0}
+    assert token_limits(table, GuardSettings(min_tokens=4)) == {"functions": 4.0, "articles": 4.0}
     given = guard_reasons(table, limits={"functions": 25.0, "articles": 35.0}).to_pylist()  # a streamed cut's
-    assert given[:2] == ["too short: 10 tokens < 25", "too short: 20 tokens < 25"] and given[5:7] == [
+    assert given[:2] == ["too short: 5 tokens < 25", "too short: 20 tokens < 25"] and given[5:7] == [
         "too short: 30 tokens < 35",
         None,
     ]
     assert guard_reasons(table.drop_columns(["domain"]))[0:2].to_pylist() == [  # no domain: min_tokens
-        "too short: 10 tokens < 55",
+        "too short: 5 tokens < 55",
         "too short: 20 tokens < 55",
     ]
 
 
+def _typical(tokens: np.ndarray) -> float:
+    """The token-weighted median: the length of the document holding the median token."""
+    ordered = np.sort(tokens)
+    return float(ordered[np.searchsorted(np.cumsum(ordered), ordered.sum() / 2)])
+
+
 def test_token_medians_are_exact_fed_a_table_at_a_time():
-    """Counts capped at 2 x min_tokens / SHORT_OF_MEDIAN: the limit is the one of the exact median."""
+    """Counts kept up to min_tokens / SHORT_OF_MEDIAN: the limit is the one of the exact typical length."""
     rng = np.random.default_rng(0)
     for size in (1, 2, 5, 12, 101, 2000):
         tokens = rng.integers(1, 400, size)
@@ -144,14 +152,15 @@ def test_token_medians_are_exact_fed_a_table_at_a_time():
         medians = TokenMedians(GuardSettings())
         medians.add(table.slice(0, size // 2))
         medians.add(table.slice(size // 2))
-        expected = {d: min(55.0, SHORT_OF_MEDIAN * float(np.median(tokens[domains == d]))) for d in set(domains)}
+        expected = {d: min(55.0, SHORT_OF_MEDIAN * _typical(tokens[domains == d])) for d in set(domains)}
         assert medians.limits() == pytest.approx(expected) and token_limits(table, GuardSettings()) == medians.limits()
-    odd = pa.table({"domain": ["a\x00", "a", None, "b"], "n_tokens": pa.array([10, 300, 5, None], pa.int64())})
-    assert token_limits(odd, GuardSettings()) == {"a\x00": 5.0, "a": 55.0}  # names as they are; no tokens: none
+    odd = pa.table({"domain": ["a\x00", "a", None, "b"], "n_tokens": pa.array([10, 400, 5, None], pa.int64())})
+    assert token_limits(odd, GuardSettings()) == {"a\x00": 1.5, "a": 55.0}  # names as they are; no tokens: none
     huge = TokenMedians(GuardSettings(min_tokens=10**9))  # memory: the distinct counts, not min_tokens
     huge.add(pa.table({"domain": ["x"] * 3, "n_tokens": [10, 30, 10**6]}))
-    assert huge.limits() == {"x": 15.0}
-    half_short = [36, 36, 37, 38, 49, 54, 240, 243, 285, 572, 605, 606]  # the sample corpus's general domain
+    assert huge.limits() == {"x": 150_000.0}  # 0.15 x the document holding the median token
+    half_short = [36, 36, 37, 38, 49, 54, 240, 243, 285, 572, 605, 606]  # the sample corpus's general domain:
+    # half its documents are short ads, its median document 147 tokens; its median token is in a 572-token article
     assert token_limits(pa.table({"domain": ["g"] * 12, "n_tokens": half_short}), GuardSettings()) == {"g": 55.0}
 
 

@@ -75,7 +75,7 @@ def test_the_guard_is_on_by_default_and_excludes_before_ranking(run_dir):
     assert reasons == {
         "a-table": ("templated", "templated text 0.90 > 0.55"),
         "b-list": ("list", "list text 0.80 > 0.6"),
-        "c-short": ("too_short", "too short: 20 tokens < 55"),
+        "c-short": ("too_short", "too short: 20 tokens < 30"),  # 0.15 x its typical 200
         "d-looped": ("repeated", "repeated text 0.60 > 0.48"),
         "e-sheet": ("fields", "label: value text 0.90 > 0.25"),
     }
@@ -198,15 +198,19 @@ def test_cli_flags_reach_the_guard(run_dir, capsys):
 
 
 def test_a_too_short_limit_lowered_by_the_domain_is_printed_and_recorded(run_dir, capsys):
-    """min_tokens 150, the domain's median document 200 tokens: its limit is 100."""
-    assert main(["select", str(run_dir), "--fraction", "0.3", "--no-progress"]) == 0
-    assert "too short below" not in capsys.readouterr().out  # the default 55: not lowered here
+    """The domain's typical document (holding its median token) has 200 tokens: its limit is at most
+    0.15 x 200 = 30."""
+    assert main(["select", str(run_dir), "--fraction", "0.3", "--guard-min-tokens", "25", "--no-progress"]) == 0
+    assert "too short below" not in capsys.readouterr().out  # 25: not lowered
     assert main(["select", str(run_dir), "--fraction", "0.3", "--guard-min-tokens", "150", "--no-progress"]) == 0
     out = capsys.readouterr().out
-    assert "guard: too short below web 100 tokens (half the domain's median document; elsewhere 150)" in out
-    assert json.loads((run_dir / "selection.json").read_text())["domains"]["web"]["min_tokens"] == 100.0
+    line = (
+        "guard: too short below web 30 tokens (0.15 of the domain's typical document, the one holding its median token"
+    )
+    assert f"{line}; elsewhere 150)" in out
+    assert json.loads((run_dir / "selection.json").read_text())["domains"]["web"]["min_tokens"] == 30.0
     reasons = pq.read_table(run_dir / "excluded.parquet")["reason"].to_pylist()
-    assert "too short: 20 tokens < 100" in reasons
+    assert "too short: 20 tokens < 30" in reasons
 
 
 def test_a_domain_the_guard_leaves_short_is_named_on_stderr(run_dir, capsys):
@@ -226,7 +230,7 @@ def test_an_unmeasured_row_is_not_excluded_by_that_rule(tmp_path):
 
 
 def test_excluded_documents_are_written_on_an_fsspec_url():
-    rows = [dict(id=f"d{i}", domain="web", source="/c/a.jsonl", row=i, n_tokens=10 + 100 * i, loss_base=2.0,
+    rows = [dict(id=f"d{i}", domain="web", source="/c/a.jsonl", row=i, n_tokens=10 + 200 * i, loss_base=2.0,
                  score=0.1 * i) | FINE for i in range(3)]  # fmt: skip
     fake_run("memory://guarded-run", [score_rows(rows)])
     report = select("memory://guarded-run", fraction=0.5, write_documents=False)

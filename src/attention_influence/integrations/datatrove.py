@@ -256,9 +256,7 @@ def domain_thresholds(
     files = score_files(folder)
     fs, _, _ = fsspec.get_fs_token_paths(files[0])
     key = {"files": {f.rsplit("/", 1)[-1]: fs.size(f) for f in files}, "fraction": fraction, "by": by}
-    key["cut"] = (
-        3  # 2: too_short's limit per domain; 3: at SHORT_OF_MEDIAN 0.3 (a cache written before is computed again)
-    )
+    key["cut"] = 3  # 2: too_short's limit per domain; 3: of its typical document (a cache before is computed again)
     key["guard"] = asdict(guard)
     cache = join(str(folder), "_cuts.json")
     try:
