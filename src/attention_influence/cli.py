@@ -245,9 +245,8 @@ def _add_select_args(p: argparse.ArgumentParser) -> None:
     g.add_argument("--no-guard", action="store_true", help="rank every scored document (no exclusion)")
     d = GuardSettings()
     help_of = {
-        "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens}; in a domain whose typical "
-        f"document (the one holding its median token) is shorter than {1 / SHORT_OF_MEDIAN:g} times that, "
-        f"{SHORT_OF_MEDIAN:g} of its length)",
+        "min_tokens": f"exclude documents of fewer tokens (default: {d.min_tokens}), or of fewer than {SHORT_OF_MEDIAN:g} "
+        "of their domain's typical document (the one holding its median token) where that is less",
         "max_templated_text": "exclude documents whose share of text in lines repeating an earlier line's structure "
         f"is above X (default: {d.max_templated_text})",
         "max_list_text": f"exclude documents whose share of text in list items is above X (default: {d.max_list_text})",

@@ -245,9 +245,8 @@ class GuardSettings:
     `enabled=False` turns every rule off."""
 
     enabled: bool = True
-    min_tokens: int = (
-        55  # tokens (at most SHORT_OF_MEDIAN of the domain's typical document): the rise of a few dozen is noise
-    )
+    # tokens (at most SHORT_OF_MEDIAN of the domain's typical document): the rise of a few dozen is noise
+    min_tokens: int = 55
     max_templated_text: float = 0.55  # share of the text in lines repeating an earlier line's structure
     max_list_text: float = 0.6  # share of the text in list items, not sentences
     max_field_text: float = 0.25  # share of the text in short "label: value" lines

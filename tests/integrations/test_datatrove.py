@@ -222,6 +222,9 @@ def test_missing_task_scores_older_score_files_and_bad_settings_are_named(tmp_pa
     (tmp_path / "scores" / "_cuts.json").unlink()
     with pytest.raises(RunError, match="00000-of-00002.parquet was written by another version of attention-influence"):
         domain_thresholds(str(tmp_path / "scores"), guard=GuardSettings(enabled=False))
+    older.write_bytes(b"")  # a task that died writing
+    with pytest.raises(RunError, match="00000-of-00002.parquet is not a readable score file"):
+        domain_thresholds(str(tmp_path / "scores"), guard=GuardSettings(enabled=False))
     (tmp_path / "scores" / "00001-of-00002.parquet").unlink()
     with pytest.raises(RunError, match="the scores of 1 of 2 tasks are missing \\(rank 1\\)"):
         domain_thresholds(str(tmp_path / "scores"))

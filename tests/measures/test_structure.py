@@ -321,7 +321,8 @@ def test_a_list_is_a_run_of_items_not_a_lone_short_line():
         "            return NotImplemented\n    return True\n"
     )
     assert list_text(closing) == 0.0  # short statements closing blocks at two depths are no run of items
-    assert list_text("  Home\n  About\n    Team\n    Careers\n") == 1.0  # a menu, then a submenu: two runs
+    assert list_text("Home\n  Team\nAbout\n  Careers\nContact\n  Press\n") == 1.0  # a menu and its submenus
+    assert list_text("\tHome\n    About\n\tContact\n    Press\n") == 1.0  # a tab is a tab stop
 
 
 PS = """$ ps aux

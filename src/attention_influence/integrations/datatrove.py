@@ -220,19 +220,31 @@ def score_files(folder: str) -> list[str]:
     if missing:
         shown = ", ".join(map(str, missing[:10])) + (", ..." if len(missing) > 10 else "")
         raise RunError(f"{folder}: the scores of {len(missing)} of {worlds[0]} tasks are missing (rank {shown})")
+    return files
+
+
+def check_formats(files: list[str]) -> None:
+    """RunError naming the first of `files` (task score files) that this version cannot cut with:
+    unreadable, or written by another version (its run format, in the parquet metadata, is
+    another: its text measures have other definitions)."""
+    import fsspec
+    import pyarrow as pa
     import pyarrow.parquet as pq
 
     from attention_influence.runs.rundir import FORMAT
 
-    for file in files:  # each footer: a task scored by another version measured with other definitions
-        with fsspec.open(file, "rb") as handle:
-            written = (pq.read_schema(handle).metadata or {}).get(FORMAT_KEY)
+    for file in files:  # each file's footer
+        try:
+            with fsspec.open(file, "rb") as handle:
+                written = (pq.read_schema(handle).metadata or {}).get(FORMAT_KEY)
+        except (OSError, pa.ArrowInvalid) as err:
+            raise RunError(f"{file} is not a readable score file ({err}): run its task again") from err
         if written != str(FORMAT).encode():
+            found = f"format {written.decode(errors='replace')}" if written else "no run format"
             raise RunError(
-                f"{file} was written by another version of attention-influence (its text measures are other): "
-                f"run the scoring pipeline again into an empty folder"
+                f"{file} was written by another version of attention-influence ({found}, this version writes "
+                f"format {FORMAT}: its text measures are other): run the scoring pipeline again into an empty folder"
             )
-    return files
 
 
 def domain_thresholds(
@@ -243,13 +255,14 @@ def domain_thresholds(
     limit in the domain}; the cut `attninf select`
     makes of a run (selection/cut.py), over every task's scores, among the documents `guard` lets
     through (None: the default guard). Cached in `folder`/_cuts.json for the other tasks, keyed
-    by the files and settings."""
+    by the files, settings and run format; RunError for a file of another version (`check_formats`)."""
     from collections import Counter
     from dataclasses import asdict
 
     import fsspec
 
     from attention_influence.corpus.writers import join, read_json, write_json
+    from attention_influence.runs.rundir import FORMAT
     from attention_influence.selection.cut import cut_tables, file_tables
 
     guard = GuardSettings() if guard is None else guard
@@ -258,6 +271,7 @@ def domain_thresholds(
     key = {"files": {f.rsplit("/", 1)[-1]: fs.size(f) for f in files}, "fraction": fraction, "by": by}
     key["cut"] = 3  # 2: too_short's limit per domain; 3: of its typical document (a cache before is computed again)
     key["guard"] = asdict(guard)
+    key["format"] = FORMAT  # the files' run format, checked when the cut is computed
     cache = join(str(folder), "_cuts.json")
     try:
         cached = read_json(cache)
@@ -265,6 +279,7 @@ def domain_thresholds(
             return cached["domains"]
     except (OSError, ValueError):
         pass
+    check_formats(files)  # the cut is computed from them (a cached cut has the format in its key)
     cuts, selected = cut_tables(file_tables(files), fraction, by, guard)
     counts = Counter(selected["domain"].to_pylist())
     domains = {
@@ -376,5 +391,6 @@ __all__ = [
     "AttentionInfluenceTopFraction",
     "document_domain",
     "domain_thresholds",
+    "check_formats",
     "score_files",
 ]

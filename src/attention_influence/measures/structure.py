@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import zlib
+from collections import Counter
 from collections.abc import Iterator
 
 # One line's template: values (hashes, numbers) -> "0", paths -> "/", runs of words -> "a", runs of one
@@ -112,7 +113,7 @@ def _blocks(text: str) -> list[list[str]]:
 
 def _indents(text: str) -> list[int]:
     """The indentation of each non-blank line of the text (the lines of `_blocks`, in order)."""
-    return [len(line) - len(line.lstrip()) for line in text.split("\n") if line.strip()]
+    return [len(line) - len(line.lstrip()) for line in text.expandtabs().split("\n") if line.strip()]
 
 
 def is_structural(template: str) -> bool:
@@ -249,7 +250,7 @@ def _is_list_item(item: str, max_words: int = LIST_LINE_MAX_WORDS) -> bool:
 
 def list_lines(lines: list[str], indents: list[int] | None = None) -> list[bool]:
     """Per line: is it a list line (see `list_text`)? `indents`: the lines' indentation, where
-    they were stripped (a run of items keeps its indentation)."""
+    they were stripped (in a run of items, an item counts where its indentation recurs)."""
     one_line, item = [], []
     for line in lines:
         items = [part for part in _SEPARATORS.split(line.rstrip(".,;")) if part.strip()]
@@ -258,23 +259,26 @@ def list_lines(lines: list[str], indents: list[int] | None = None) -> list[bool]
             listed and sum(_is_list_item(i, LIST_ONE_LINE_MAX_WORDS) for i in items) >= LIST_ITEM_SHARE * len(items)
         )
         item.append(not listed and _is_list_item(line))
-    # an item counts in a run of LIST_RUN or more items at one indentation (a menu, a column of names); a
-    # lone short line is a heading, a doctest's result or a statement of code, and so are short statements
-    # at different depths ("return NotImplemented" / "break" closing two blocks)
+    # an item counts in a run of items where LIST_RUN or more of them share its indentation (a menu and its
+    # submenus, a column of names); a lone short line is a heading, a doctest's result or a statement of
+    # code, and so are short statements at different depths ("return NotImplemented" / "break" / "else:")
     indents = indents if indents is not None else [len(line) - len(line.lstrip()) for line in lines]
     counted = list(one_line)
     start = 0
     for end in range(1, len(lines) + 1):
-        if end == len(lines) or item[end] != item[start] or indents[end] != indents[start]:
-            if item[start] and end - start >= LIST_RUN:
-                counted[start:end] = [True] * (end - start)
+        if end == len(lines) or item[end] != item[start]:
+            if item[start]:
+                depths = Counter(indents[start:end])
+                for i in range(start, end):
+                    counted[i] = counted[i] or depths[indents[i]] >= LIST_RUN
             start = end
     return counted
 
 
 def list_text(text: str) -> float:
     """Share of the text (characters of its non-blank lines) in list lines, in [0, 1]: a run of
-    LIST_RUN or more lines at one indentation that are each one short item (`_is_list_item`), or a line of
+    LIST_RUN or more lines that are each one short item (`_is_list_item`) at an indentation LIST_RUN of them
+    share, or a line of
     LIST_MIN_ITEMS or more items separated by ; | · • a tab, a comma and a space, or a "(count)",
     LIST_ITEM_SHARE of which are items of at most LIST_ONE_LINE_MAX_WORDS words (a one-line word
     list, menu or tag cloud). Prose and code lines are not."""

@@ -105,7 +105,8 @@ class TokenMedians:
     documents are ads of 36-54 tokens, 91% of its tokens are in articles). Counts documents per
     token count up to `cap` (a typical length at or over it leaves the limit at min_tokens) and
     every domain's tokens: memory grows with the distinct counts, neither with the documents nor
-    with min_tokens. Fed a table at a time; exact."""
+    with min_tokens. Fed a table at a time; exact (token counts read whole; a negative one is not
+    counted)."""
 
     def __init__(self, settings: GuardSettings):
         self.min_tokens = settings.min_tokens
@@ -116,21 +117,22 @@ class TokenMedians:
     def add(self, table: pa.Table) -> None:
         """Count the rows of `table` (its columns domain and n_tokens; a row without either is
         not counted)."""
-        tokens = _column(table, "n_tokens")  # (rows,), NaN where null
+        tokens = np.floor(_column(table, "n_tokens"))  # (rows,), NaN where null; whole tokens
         domain = pc.dictionary_encode(table["domain"]).combine_chunks()  # names kept as they are
         codes = pc.fill_null(domain.indices, -1).to_numpy(zero_copy_only=False)  # (rows,)
-        known = np.isfinite(tokens) & (codes >= 0)
+        with np.errstate(invalid="ignore"):
+            known = (tokens >= 0) & (codes >= 0)  # NaN compares False
         names = domain.dictionary.to_pylist()
         present = np.bincount(codes[known], minlength=len(names))  # (domains,) rows counted
         held = np.bincount(codes[known], weights=tokens[known], minlength=len(names))  # (domains,) tokens
         for code in np.flatnonzero(present):
             self.tokens[names[code]] = self.tokens.get(names[code], 0.0) + float(held[code])
         short = known & (tokens <= self.cap)
-        width = self.cap + 1
-        keys = codes[short].astype(np.int64) * width + tokens[short].astype(np.int64)
-        for key, count in zip(*np.unique(keys, return_counts=True), strict=True):  # one pass, every domain
-            counts = self.counts.setdefault(names[int(key) // width], {})
-            counts[int(key) % width] = counts.get(int(key) % width, 0) + int(count)
+        pairs = np.stack([codes[short].astype(np.int64), tokens[short].astype(np.int64)])  # (2, short rows)
+        found, counted = np.unique(pairs, axis=1, return_counts=True)  # one pass, every domain
+        for (code, length), count in zip(found.T.tolist(), counted.tolist(), strict=True):
+            counts = self.counts.setdefault(names[code], {})
+            counts[length] = counts.get(length, 0) + count
 
     def limits(self) -> dict[str, float]:
         """Per domain, too_short's limit: min(min_tokens, SHORT_OF_MEDIAN x its typical length)."""
