@@ -156,6 +156,12 @@ def test_token_medians_are_exact_fed_a_table_at_a_time():
         assert medians.limits() == pytest.approx(expected) and token_limits(table, GuardSettings()) == medians.limits()
     odd = pa.table({"domain": ["a\x00", "a", None, "b"], "n_tokens": pa.array([10, 400, 5, None], pa.int64())})
     assert token_limits(odd, GuardSettings()) == {"a\x00": 1.5, "a": 55.0}  # names as they are; no tokens: none
+    odd = pa.table({"domain": ["a", "a", "b", "b", "b"], "n_tokens": [400.0, 400.0, -5.0, -5.0, -5.0]})
+    assert token_limits(odd, GuardSettings()) == {"a": 55.0}  # a negative count is not counted, in no domain
+    odd = pa.table({"domain": ["a"] * 2, "n_tokens": [40.9, 40.9]})
+    assert token_limits(odd, GuardSettings()) == {"a": pytest.approx(6.0)}  # whole tokens: 0.15 x 40
+    many = pa.table({"domain": list("abcd"), "n_tokens": [10, 20, 30, 40]})  # no key that wraps
+    assert token_limits(many, GuardSettings(min_tokens=10**18)) == pytest.approx({"a": 1.5, "b": 3, "c": 4.5, "d": 6})
     huge = TokenMedians(GuardSettings(min_tokens=10**9))  # memory: the distinct counts, not min_tokens
     huge.add(pa.table({"domain": ["x"] * 3, "n_tokens": [10, 30, 10**6]}))
     assert huge.limits() == {"x": 150_000.0}  # 0.15 x the document holding the median token
