@@ -229,9 +229,9 @@ def _flag(name: str, value: Any) -> None:
 
 # too_short's limit in a domain: at most this share of its token-weighted median (the length of the document
 # holding its median token). The short documents of a domain of short ones are real text ranked among their
-# own: short complete functions of the standard library (typical 81 tokens) lost 55 of 300, 4 of them in their
-# top 20%, to half their plain median, 1 to 0.2 of the typical length, none to 0.15 (docs/guard.md); ads in
-# a domain of articles stay out.
+# own: short complete functions of the standard library (typical 78 tokens) lost 52 of 300 at half their plain
+# median, 4 of them in their top 20%; 3 at 0.15 of the typical length, none of the top 20% (docs/guard.md);
+# ads in a domain of articles stay out.
 SHORT_OF_MEDIAN = 0.15
 
 
