@@ -139,10 +139,10 @@ class TokenMedians:
         limits = {}
         for name, total in self.tokens.items():
             counts = self.counts.get(name, {})
-            values = np.array(sorted(counts), dtype=np.float64)  # (distinct,) token counts up to cap
-            held = np.cumsum([value * counts[int(value)] for value in values])  # tokens in documents of at most each
+            lengths = sorted(counts)  # (distinct,) token counts up to cap
+            held = np.cumsum([length * counts[length] for length in lengths])  # tokens in documents of at most each
             at = int(np.searchsorted(held, total / 2))  # the first length holding half the tokens
-            typical = values[at] if at < len(values) else math.inf  # over cap: the limit stays min_tokens
+            typical = lengths[at] if at < len(lengths) else math.inf  # over cap: the limit stays min_tokens
             limits[name] = float(min(self.min_tokens, SHORT_OF_MEDIAN * typical))
         return limits
 
